@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Provision real podman and Docker Engine on this Debian machine, idempotently,
+# and import a tiny busybox image into both (no registry can be reached here).
+#
+#   bash scripts/setup-engines.sh            # install + start + import image
+#
+# Prints one line per step to stderr; exits non-zero if an engine cannot be made to answer.
+set -euo pipefail
+
+IMAGE="${MUST_GATHER_TEST_IMAGE:-localhost/must-gather-busybox:latest}"
+log() { printf 'setup-engines: %s\n' "$*" >&2; }
+
+need_pkgs=()
+command -v podman >/dev/null 2>&1 || need_pkgs+=(podman)
+command -v runc >/dev/null 2>&1 || need_pkgs+=(runc)
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+[ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  log "installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# Debian's podman 4.3 fails with crun on this host's hybrid cgroups and with its default rlimits.
+conf=/etc/containers/containers.conf
+want='[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"'
+if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
+  log "writing $conf"
+  mkdir -p /etc/containers
+  printf '%s\n' "$want" >"$conf"
+fi
+
+if ! docker version >/dev/null 2>&1; then
+  log "starting dockerd"
+  mkdir -p /var/log
+  nohup dockerd --host unix:///var/run/docker.sock >/var/log/must-gather-dockerd.log 2>&1 &
+  for _ in $(seq 1 120); do
+    docker version >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  docker version >/dev/null 2>&1 || { log "dockerd did not answer; see /var/log/must-gather-dockerd.log"; tail -20 /var/log/must-gather-dockerd.log >&2; exit 1; }
+fi
+
+podman info >/dev/null 2>&1 || { log "podman info failed"; podman info >&2; exit 1; }
+
+build_rootfs() {
+  local dir
+  dir=$(mktemp -d)
+  mkdir -p "$dir/bin" "$dir/tmp" "$dir/etc"
+  cp /bin/busybox "$dir/bin/busybox"
+  for app in sh echo sleep cat head tr printf seq yes true false kill dd env date ls wc sed awk; do
+    ln -s busybox "$dir/bin/$app"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+  echo 'root:x:0:' >"$dir/etc/group"
+  tar -C "$dir" -cf - .
+  rm -rf "$dir"
+}
+
+if ! podman image exists "$IMAGE" 2>/dev/null; then
+  log "importing $IMAGE into podman"
+  build_rootfs | podman import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
+fi
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  log "importing $IMAGE into docker"
+  build_rootfs | docker import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
+fi
+
+log "ready: podman $(podman version --format '{{.Client.Version}}'), docker $(docker version --format '{{.Server.Version}}'), image $IMAGE"

@@ -1,0 +1,15 @@
+/** Process exit codes of the `must-gather` CLI. Documented in README.md and `--help`. */
+export const ExitCode = {
+  /** Collected, even partially (a container that failed is recorded in manifest.json). */
+  OK: 0,
+  /** Unexpected internal failure (a bug, or the output folder could not be written). */
+  INTERNAL: 1,
+  /** Usage error: bad service name or option value. Nothing was written. */
+  USAGE: 2,
+  /** No usable container engine (podman or docker) answered. */
+  NO_ENGINE: 3,
+  /** The engine answered but no container matched. Nothing was written. */
+  NO_MATCH: 4,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,53 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerRecord } from './collect.js';
+import type { ResolvedOptions } from './options.js';
+import { writeNewFile } from './output.js';
+import type { RuntimeInfo } from './runtime/types.js';
+import { TOOL } from './version.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const RUNTIME_FILE = 'runtime.json';
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+/** The engine a run used, as the result and manifest.json report it. */
+export interface RuntimeSummary {
+  readonly name: RuntimeInfo['name'];
+  readonly transport: RuntimeInfo['transport'];
+  readonly version: string;
+  /** Why this engine was chosen. */
+  readonly reason: string;
+}
+
+export interface Manifest {
+  readonly schemaVersion: number;
+  readonly tool: { readonly name: string; readonly version: string };
+  readonly arguments: ResolvedOptions;
+  readonly runtime: RuntimeSummary;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** True when the run was cut short (timeout or interruption) or a container could not be finished. */
+  readonly incomplete: boolean;
+  /** Why the run was cut short, or null. */
+  readonly interruption: string | null;
+  /** `--container` names that matched nothing. */
+  readonly missing: readonly string[];
+  readonly archive: { readonly path: string } | null;
+  readonly containers: readonly ContainerRecord[];
+}
+
+export function buildManifest(fields: Omit<Manifest, 'schemaVersion' | 'tool'>): Manifest {
+  return { schemaVersion: MANIFEST_SCHEMA_VERSION, tool: TOOL, ...fields };
+}
+
+/** Write manifest.json; `replace` rewrites the one this run already wrote (e.g. after the archive failed). */
+export async function writeManifest(dir: string, manifest: Manifest, options: { replace?: boolean } = {}): Promise<void> {
+  const text = JSON.stringify(manifest, null, 2) + '\n';
+  const path = join(dir, MANIFEST_FILE);
+  if (options.replace) await writeFile(path, text, { mode: 0o600 });
+  else await writeNewFile(path, text);
+}
+
+export async function writeRuntimeInfo(dir: string, info: RuntimeInfo, reason: string): Promise<void> {
+  await writeNewFile(join(dir, RUNTIME_FILE), JSON.stringify({ ...info, reason }, null, 2) + '\n');
+}

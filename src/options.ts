@@ -1,0 +1,138 @@
+import { UsageError } from './errors.js';
+import { parseRuntimeChoice } from './runtime/detect.js';
+import type { ContainerRuntime, LogOptions, RuntimeChoice, RuntimeName } from './runtime/types.js';
+
+export const DEFAULT_OUTPUT_DIR = '/tmp/kubernaut-must-gather';
+export const DEFAULT_TIMEOUT_MS = 120_000;
+export const DEFAULT_CONCURRENCY = 4;
+const MAX_CONCURRENCY = 64;
+const MAX_TOKEN_LENGTH = 128;
+
+/** Progress the library reports while it works; the CLI prints it, the library never does. */
+export type ProgressEvent =
+  | { readonly type: 'runtime'; readonly name: RuntimeName; readonly version: string; readonly reason: string }
+  | { readonly type: 'matched'; readonly names: readonly string[]; readonly outputDir: string }
+  | { readonly type: 'container'; readonly name: string; readonly ok: boolean; readonly error: string | null }
+  | { readonly type: 'archive'; readonly path: string };
+
+/** Options of {@link gather}. Only `service` is required. */
+export interface GatherOptions extends LogOptions {
+  /** The service under test: containers named `<service>_…` or `<service>-…` are collected. */
+  readonly service: string;
+  /** Keep only containers whose name holds each of these as a whole `_`/`-` separated token. */
+  readonly components?: readonly string[];
+  /** Other prefixes that mean the same service, e.g. `sp` for `signalprocessing`. */
+  readonly aliases?: readonly string[];
+  /** Exact container names (or IDs) to collect too, whatever they are called. */
+  readonly containers?: readonly string[];
+  /** Collect containers carrying these labels (`key=value` or `key`), e.g. a compose project. */
+  readonly labels?: readonly string[];
+  /** `auto` (default, or env MUST_GATHER_RUNTIME), `podman` or `docker`. */
+  readonly runtime?: RuntimeChoice;
+  /** Base folder; default env MUST_GATHER_DIR or /tmp/kubernaut-must-gather. */
+  readonly outputDir?: string;
+  /** Also write `<folder>.tar.gz` beside the folder. */
+  readonly archive?: boolean;
+  /** Containers collected at once (default 4). */
+  readonly concurrency?: number;
+  /** Bound on the whole run in milliseconds (default 120 000). */
+  readonly timeoutMs?: number;
+  /** Abort the run early (e.g. on SIGINT); what was collected is kept and marked. */
+  readonly signal?: AbortSignal;
+  /** Environment used for defaults and engine detection; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Clock; default `() => new Date()`. */
+  readonly now?: () => Date;
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Use this engine adapter instead of detecting one (tests, embedders). */
+  readonly containerRuntime?: ContainerRuntime;
+}
+
+/** Options after validation and defaults; what manifest.json records as the run's arguments. */
+export interface ResolvedOptions {
+  readonly service: string;
+  readonly components: readonly string[];
+  readonly aliases: readonly string[];
+  readonly containers: readonly string[];
+  readonly labels: readonly string[];
+  readonly runtime: RuntimeChoice;
+  readonly outputDir: string;
+  readonly archive: boolean;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly logs: LogOptions;
+}
+
+const SAFE_TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Container names as docker and podman allow them. */
+const CONTAINER_NAME = /^\/?[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A `--since`/`--until` value: RFC 3339, a Unix timestamp or a Go duration such as `10m`. */
+const TIME_VALUE = /^[0-9A-Za-z][0-9A-Za-z:.+-]*$/;
+const LABEL = /^[^=\s,][^=,]*(=[^,]*)?$/;
+
+/** Validate a service name, alias or component: letters, digits, `.`, `_`, `-`; no path tricks. */
+export function assertSafeToken(value: string, what: string): string {
+  if (value.length > MAX_TOKEN_LENGTH || !SAFE_TOKEN.test(value)) {
+    throw new UsageError(
+      `invalid ${what} ${JSON.stringify(value)}: use letters, digits, ".", "_" and "-", starting with a letter or digit (at most ${MAX_TOKEN_LENGTH})`,
+    );
+  }
+  return value;
+}
+
+function checkEach(values: readonly string[] | undefined, test: (v: string) => boolean, what: string): string[] {
+  return (values ?? []).map((value) => {
+    if (typeof value !== 'string' || !test(value)) throw new UsageError(`invalid ${what} ${JSON.stringify(value)}`);
+    return value;
+  });
+}
+
+function positiveInteger(value: number | undefined, fallback: number, what: string, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: expected a whole number from 1 to ${max}`);
+  }
+  return value;
+}
+
+function timeValue(value: string | undefined, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!TIME_VALUE.test(value)) {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: expected a timestamp (RFC 3339 or Unix) or a duration such as 10m`);
+  }
+  return value;
+}
+
+function tailValue(value: string | undefined): string | undefined {
+  if (value === undefined || value === 'all' || /^\d+$/.test(value)) return value;
+  throw new UsageError(`invalid tail ${JSON.stringify(value)}: expected a number of lines or "all"`);
+}
+
+/** Validate `options` and fill in defaults. Throws {@link UsageError}; touches nothing. */
+export function resolveOptions(options: GatherOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new UsageError('gather() needs an options object');
+  const env = options.env ?? process.env;
+  const service = assertSafeToken(String(options.service ?? ''), 'service name');
+  const outputDir = options.outputDir ?? env.MUST_GATHER_DIR ?? DEFAULT_OUTPUT_DIR;
+  if (typeof outputDir !== 'string' || outputDir.trim() === '' || outputDir.includes('\0')) {
+    throw new UsageError(`invalid output directory ${JSON.stringify(outputDir)}`);
+  }
+  return {
+    service,
+    components: (options.components ?? []).map((c) => assertSafeToken(c, 'component')),
+    aliases: (options.aliases ?? []).map((a) => assertSafeToken(a, 'alias')),
+    containers: checkEach(options.containers, (c) => CONTAINER_NAME.test(c), 'container name'),
+    labels: checkEach(options.labels, (l) => LABEL.test(l), 'label (expected key=value or key)'),
+    runtime: parseRuntimeChoice(options.runtime ?? env.MUST_GATHER_RUNTIME),
+    outputDir,
+    archive: options.archive === true,
+    concurrency: positiveInteger(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency', MAX_CONCURRENCY),
+    timeoutMs: positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeout (ms)', 24 * 3600_000),
+    logs: {
+      since: timeValue(options.since, 'since'),
+      until: timeValue(options.until, 'until'),
+      tail: tailValue(options.tail),
+      timestamps: options.timestamps === true,
+    },
+  };
+}

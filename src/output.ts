@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+const MAX_SUFFIX = 10_000;
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** `YYYYMMDD-HHMMSS` in local time, as `date +%Y%m%d-%H%M%S` prints it. */
+export function formatTimestamp(date: Date): string {
+  return (
+    `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-` +
+    `${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`
+  );
+}
+
+/** `<service>-integration-<YYYYMMDD-HHMMSS>`, the run folder's name before any `-2` suffix. */
+export function runFolderName(service: string, date: Date): string {
+  return `${service}-integration-${formatTimestamp(date)}`;
+}
+
+/**
+ * Create the run folder under `baseDir`. `mkdir` is atomic: a process that loses the race for a name
+ * takes the next (`-2`, `-3`…), so runs started in the same second never share a folder.
+ */
+export async function createRunFolder(baseDir: string, service: string, date: Date): Promise<string> {
+  await mkdir(baseDir, { recursive: true, mode: 0o700 });
+  const name = runFolderName(service, date);
+  for (let n = 1; n <= MAX_SUFFIX; n++) {
+    const dir = join(baseDir, n === 1 ? name : `${name}-${n}`);
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new Error(`could not create a run folder: ${name} and ${MAX_SUFFIX - 1} suffixed names exist`);
+}
+
+/** A file name made from a container name: engines allow `[A-Za-z0-9_.-]`, anything else becomes `_`. */
+export function safeFileStem(name: string): string {
+  const stem = name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_');
+  return stem === '' ? '_' : stem;
+}
+
+/** A file written to the run folder, as manifest.json records it. */
+export interface FileRecord {
+  /** Path relative to the run folder. */
+  readonly path: string;
+  readonly kind: 'log' | 'inspect';
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** Size and sha256 of a file, read as a stream. */
+export async function describeFile(dir: string, path: string, kind: FileRecord['kind']): Promise<FileRecord> {
+  const full = join(dir, path);
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(full), hash);
+  const { size } = await stat(full);
+  return { path, kind, bytes: size, sha256: hash.digest('hex') };
+}
+
+/** Write a new file (never an existing one) with private permissions. */
+export async function writeNewFile(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await handle.writeFile(data);
+  } finally {
+    await handle.close();
+  }
+}

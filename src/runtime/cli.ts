@@ -1,0 +1,138 @@
+import type { FileHandle } from 'node:fs/promises';
+import { execa } from 'execa';
+import { findTrailingEngineError, isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
+import {
+  ContainerGoneError,
+  EngineCancelledError,
+  EngineError,
+  type ContainerDetails,
+  type ContainerRuntime,
+  type ContainerSummary,
+  type LogOptions,
+  type RuntimeInfo,
+  type RuntimeName,
+} from './types.js';
+
+export interface CliRuntimeOptions {
+  /** Executable to run; defaults to the runtime's name, looked up on PATH. */
+  readonly command?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** How many bytes at the end of a log file may hold the engine CLI's own error line. */
+const ERROR_TAIL_BYTES = 4096;
+
+/** A container engine driven through its command-line client (`podman` or `docker`). */
+export class CliRuntime implements ContainerRuntime {
+  readonly name: RuntimeName;
+  readonly command: string;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(name: RuntimeName, options: CliRuntimeOptions = {}) {
+    this.name = name;
+    this.command = options.command ?? name;
+    this.#env = options.env ?? process.env;
+  }
+
+  async info(signal?: AbortSignal): Promise<RuntimeInfo> {
+    // docker needs a Go template for JSON; podman takes `json`. `version` fails when a docker daemon is down.
+    const format = this.name === 'docker' ? '{{json .}}' : 'json';
+    const versionInfo = JSON.parse(await this.#run(['version', '--format', format], signal)) as unknown;
+    const info = JSON.parse(await this.#run(['info', '--format', format], signal)) as unknown;
+    return {
+      name: this.name,
+      transport: 'cli',
+      version: engineVersion(versionInfo),
+      command: this.command,
+      info,
+      versionInfo,
+    };
+  }
+
+  async list(options: { labels?: readonly string[]; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
+    const format = this.name === 'docker' ? '{{json .}}' : 'json';
+    // Label filters are exact matches in both engines (unlike `name=`, an unanchored regex, never used here).
+    const filters = (options.labels ?? []).flatMap((label) => ['--filter', `label=${label}`]);
+    const args = ['ps', '--all', '--no-trunc', ...filters, '--format', format];
+    return parseContainerList(await this.#run(args, options.signal));
+  }
+
+  async inspect(id: string, signal?: AbortSignal): Promise<ContainerDetails> {
+    const text = await this.#run(['inspect', '--type', 'container', id], signal);
+    const parsed: unknown = JSON.parse(text);
+    const raw: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (raw === undefined) throw new ContainerGoneError(`${this.name} inspect returned nothing for ${id}`);
+    return parseInspect(raw);
+  }
+
+  async writeLogs(id: string, file: FileHandle, options: LogOptions, signal?: AbortSignal): Promise<void> {
+    const args = ['logs', ...logFlags(options), id];
+    // The engine writes straight into the file: stdout and stderr share one descriptor and one offset, so
+    // the interleaving is the engine's and no byte passes through this process (memory stays flat).
+    const result = await execa(this.command, args, {
+      ...this.#baseOptions(signal),
+      // execa's types accept only literal descriptor numbers; any open descriptor works at run time.
+      stdout: file.fd as 3,
+      stderr: file.fd as 3,
+      buffer: false,
+    });
+    if (result.isCanceled) throw new EngineCancelledError(`${this.name} logs was cancelled`);
+    if (!result.failed) return;
+    if (result.exitCode === undefined) throw new EngineError(`${this.name} logs failed: ${result.shortMessage}`);
+    const message = await stripTrailingEngineError(file);
+    const text = message ?? `${this.name} logs exited with code ${result.exitCode}`;
+    if (isContainerGoneMessage(text)) throw new ContainerGoneError(text);
+    throw new EngineError(text);
+  }
+
+  #baseOptions(signal: AbortSignal | undefined) {
+    return {
+      env: this.#env,
+      extendEnv: false,
+      stdin: 'ignore',
+      reject: false,
+      killSignal: 'SIGKILL',
+      ...(signal ? { cancelSignal: signal } : {}),
+    } as const;
+  }
+
+  async #run(args: string[], signal?: AbortSignal): Promise<string> {
+    const result = await execa(this.command, args, { ...this.#baseOptions(signal), stripFinalNewline: false });
+    if (result.isCanceled) throw new EngineCancelledError(`${this.name} ${args[0]} was cancelled`);
+    if (!result.failed) return String(result.stdout);
+    const stderr = String(result.stderr ?? '').trim();
+    const detail = stderr || (result.shortMessage ?? `exit code ${result.exitCode}`);
+    if (isContainerGoneMessage(stderr)) throw new ContainerGoneError(detail);
+    throw new EngineError(`${this.name} ${args[0]} failed: ${detail}`);
+  }
+}
+
+function logFlags(options: LogOptions): string[] {
+  const flags: string[] = [];
+  // `--flag=value` so a value can never be read as another flag.
+  if (options.since !== undefined) flags.push(`--since=${options.since}`);
+  if (options.until !== undefined) flags.push(`--until=${options.until}`);
+  if (options.tail !== undefined) flags.push(`--tail=${options.tail}`);
+  if (options.timestamps === true) flags.push('--timestamps');
+  return flags;
+}
+
+/** Remove the engine CLI's error line from the end of a log file; returns that line, or null if none. */
+async function stripTrailingEngineError(file: FileHandle): Promise<string | null> {
+  const { size } = await file.stat();
+  const length = Math.min(size, ERROR_TAIL_BYTES);
+  const tail = Buffer.alloc(length);
+  await file.read(tail, 0, length, size - length);
+  const at = findTrailingEngineError(tail);
+  if (at < 0) return null;
+  await file.truncate(size - length + at);
+  return tail.subarray(at).toString('utf8').trim();
+}
+
+function engineVersion(versionInfo: unknown): string {
+  const v = versionInfo as { Server?: { Version?: unknown }; Client?: { Version?: unknown } } | null;
+  const server = v?.Server?.Version;
+  const client = v?.Client?.Version;
+  if (typeof server === 'string') return server;
+  return typeof client === 'string' ? client : 'unknown';
+}
