@@ -95,7 +95,7 @@ export async function collectContainer(container: SelectedContainer, ctx: Collec
   const logPath = `${stem}.log`;
   let logError: unknown = null;
   try {
-    const handle = await open(join(ctx.dir, logPath), 'wx', 0o600);
+    const handle = await open(join(ctx.dir, logPath), 'wx+', 0o600);
     try {
       await ctx.runtime.writeLogs(container.summary.id, handle, ctx.logs, ctx.signal);
     } catch (error) {

@@ -1,0 +1,3 @@
+import { collectionSuite } from './collect.suite.js';
+
+collectionSuite('podman');
