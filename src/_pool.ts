@@ -8,6 +8,6 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, task: (i
       results[index] = await task(items[index] as T);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
   return results;
 }

@@ -113,7 +113,8 @@ export function resolveOptions(options: GatherOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new UsageError('gather() needs an options object');
   const env = options.env ?? process.env;
   const service = assertSafeToken(String(options.service ?? ''), 'service name');
-  const outputDir = options.outputDir ?? env.MUST_GATHER_DIR ?? DEFAULT_OUTPUT_DIR;
+  // An empty variable (`MUST_GATHER_DIR=${UNSET}` in CI) means the default, like an unset one.
+  const outputDir = options.outputDir ?? (env.MUST_GATHER_DIR || DEFAULT_OUTPUT_DIR);
   if (typeof outputDir !== 'string' || outputDir.trim() === '' || outputDir.includes('\0')) {
     throw new UsageError(`invalid output directory ${JSON.stringify(outputDir)}`);
   }
@@ -123,7 +124,7 @@ export function resolveOptions(options: GatherOptions): ResolvedOptions {
     aliases: (options.aliases ?? []).map((a) => assertSafeToken(a, 'alias')),
     containers: checkEach(options.containers, (c) => CONTAINER_NAME.test(c), 'container name'),
     labels: checkEach(options.labels, (l) => LABEL.test(l), 'label (expected key=value or key)'),
-    runtime: parseRuntimeChoice(options.runtime ?? env.MUST_GATHER_RUNTIME),
+    runtime: parseRuntimeChoice(options.runtime ?? (env.MUST_GATHER_RUNTIME || undefined)),
     outputDir,
     archive: options.archive === true,
     concurrency: positiveInteger(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency', MAX_CONCURRENCY),

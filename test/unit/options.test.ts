@@ -201,3 +201,10 @@ describe('resolveOptions values', () => {
     expect(resolve({ service: 'sp', archive: 'yes' as unknown as boolean }).archive).toBe(false);
   });
 });
+
+describe('empty environment variables mean the default', () => {
+  it('MUST_GATHER_DIR="" and MUST_GATHER_RUNTIME="" fall back to the defaults', () => {
+    const resolved = resolveOptions({ service: 'sp', env: { MUST_GATHER_DIR: '', MUST_GATHER_RUNTIME: '' } });
+    expect([resolved.outputDir, resolved.runtime]).toEqual(['/tmp/kubernaut-must-gather', 'auto']);
+  });
+});

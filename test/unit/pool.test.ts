@@ -124,3 +124,9 @@ describe('mapPool', () => {
     ).rejects.toThrow('task 2 failed');
   });
 });
+
+describe('mapPool with a limit below 1', () => {
+  it('still runs every task, one at a time', async () => {
+    expect(await mapPool([1, 2, 3], 0, async (n) => n * 2)).toEqual([2, 4, 6]);
+  });
+});

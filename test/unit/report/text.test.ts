@@ -185,3 +185,9 @@ describe('formatNoMatch', () => {
     );
   });
 });
+
+describe('formatBytes rounding at unit boundaries', () => {
+  it('1048575 bytes reads 1.0 MiB, not 1024.0 KiB', () => {
+    expect([formatBytes(1048575), formatBytes(1023), formatBytes(1024 * 1024 * 1024 - 1)]).toEqual(['1.0 MiB', '1023 B', '1.0 GiB']);
+  });
+});
