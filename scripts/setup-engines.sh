@@ -37,15 +37,33 @@ if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
   printf '%s\n' "$want" >"$conf"
 fi
 
+# A pid file left by a dockerd that is gone (or a zombie) stops a new one from starting.
+clear_stale_pidfile() {
+  local pidfile=/var/run/docker.pid pid state
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+  if [ -z "$pid" ] || [ -z "$state" ] || [ "$state" = Z ]; then
+    log "removing stale $pidfile"
+    rm -f "$pidfile"
+  fi
+}
+
 if ! docker version >/dev/null 2>&1; then
   log "starting dockerd"
-  mkdir -p /var/log
+  clear_stale_pidfile
   nohup dockerd --host unix:///var/run/docker.sock >/var/log/must-gather-dockerd.log 2>&1 &
+  dockerd_pid=$!
   for _ in $(seq 1 120); do
     docker version >/dev/null 2>&1 && break
+    kill -0 "$dockerd_pid" 2>/dev/null || break
     sleep 0.5
   done
-  docker version >/dev/null 2>&1 || { log "dockerd did not answer; see /var/log/must-gather-dockerd.log"; tail -20 /var/log/must-gather-dockerd.log >&2; exit 1; }
+  if ! docker version >/dev/null 2>&1; then
+    log "dockerd did not answer; last lines of /var/log/must-gather-dockerd.log:"
+    tail -20 /var/log/must-gather-dockerd.log >&2
+    exit 1
+  fi
 fi
 
 podman info >/dev/null 2>&1 || { log "podman info failed"; podman info >&2; exit 1; }
@@ -66,7 +84,7 @@ build_rootfs() {
 
 if ! podman image exists "$IMAGE" 2>/dev/null; then
   log "importing $IMAGE into podman"
-  build_rootfs | podman import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
+  build_rootfs | podman import --quiet --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
 fi
 if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   log "importing $IMAGE into docker"
