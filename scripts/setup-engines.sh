@@ -68,6 +68,20 @@ fi
 
 podman info >/dev/null 2>&1 || { log "podman info failed"; podman info >&2; exit 1; }
 
+# podman's Engine API (Docker-compatible), for the API transport. --time=0: never exit for idleness.
+podman_sock=/run/podman/podman.sock
+if ! podman --url "unix://$podman_sock" version >/dev/null 2>&1; then
+  log "starting podman system service at unix://$podman_sock"
+  mkdir -p "$(dirname "$podman_sock")"
+  rm -f "$podman_sock"
+  nohup podman system service --time=0 "unix://$podman_sock" >/var/log/must-gather-podman-service.log 2>&1 &
+  for _ in $(seq 1 60); do
+    podman --url "unix://$podman_sock" version >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  podman --url "unix://$podman_sock" version >/dev/null 2>&1 || { log "podman system service did not answer"; tail -20 /var/log/must-gather-podman-service.log >&2; exit 1; }
+fi
+
 build_rootfs() {
   local dir
   dir=$(mktemp -d)
@@ -91,4 +105,4 @@ if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   build_rootfs | docker import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
 fi
 
-log "ready: podman $(podman version --format '{{.Client.Version}}'), docker $(docker version --format '{{.Server.Version}}'), image $IMAGE"
+log "ready: podman $(podman version --format '{{.Client.Version}}') (API unix://$podman_sock), docker $(docker version --format '{{.Server.Version}}') (API unix:///var/run/docker.sock), image $IMAGE"

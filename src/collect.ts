@@ -1,19 +1,21 @@
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SelectedContainer } from './discover.js';
 import { errorMessage } from './errors.js';
-import { describeFile, safeFileStem, writeNewFile, type FileRecord } from './output.js';
+import { describeFile, safeFileStem, writeNewFile, writeStreamToFile, type FileRecord } from './output.js';
 import {
   ContainerGoneError,
   EngineCancelledError,
   type ContainerDetails,
   type ContainerRuntime,
   type LogOptions,
+  type RuntimeName,
 } from './runtime/types.js';
 
 /** What was collected of one container, as manifest.json and the result record it. */
 export interface ContainerRecord {
   readonly name: string;
+  /** The engine it was collected from. */
+  readonly runtime: RuntimeName;
   readonly id: string;
   readonly image: string;
   readonly state: string;
@@ -32,17 +34,21 @@ export interface ContainerRecord {
 
 export interface CollectContext {
   readonly runtime: ContainerRuntime;
+  /** The run folder. */
   readonly dir: string;
+  /** Sub-folder of the run folder for this engine's files ('' for none). */
+  readonly prefix: string;
   readonly logs: LogOptions;
   readonly signal: AbortSignal;
   /** Why `signal` fired, in words, for the records. */
   readonly abortReason: () => string;
 }
 
-function baseRecord(container: SelectedContainer, details: ContainerDetails | null): Omit<ContainerRecord, 'files' | 'error' | 'complete'> {
+function baseRecord(container: SelectedContainer, runtime: RuntimeName, details: ContainerDetails | null): Omit<ContainerRecord, 'files' | 'error' | 'complete'> {
   const s = container.summary;
   return {
     name: container.name,
+    runtime,
     id: details?.id || s.id,
     image: details?.image || s.image,
     state: details?.state || s.state,
@@ -56,8 +62,8 @@ function baseRecord(container: SelectedContainer, details: ContainerDetails | nu
 }
 
 /** Record for a container the run never got to (timeout or interruption before its turn). */
-export function notCollected(container: SelectedContainer, reason: string): ContainerRecord {
-  return { ...baseRecord(container, null), files: [], error: `not collected: ${reason}`, complete: false };
+export function notCollected(container: SelectedContainer, runtime: RuntimeName, reason: string): ContainerRecord {
+  return { ...baseRecord(container, runtime, null), files: [], error: `not collected: ${reason}`, complete: false };
 }
 
 /**
@@ -65,12 +71,12 @@ export function notCollected(container: SelectedContainer, reason: string): Cont
  * Never throws for engine trouble: a failure is recorded and whatever was written is kept.
  */
 export async function collectContainer(container: SelectedContainer, ctx: CollectContext): Promise<ContainerRecord> {
-  if (ctx.signal.aborted) return notCollected(container, ctx.abortReason());
-  const stem = safeFileStem(container.name);
+  if (ctx.signal.aborted) return notCollected(container, ctx.runtime.name, ctx.abortReason());
+  const stem = (ctx.prefix ? `${ctx.prefix}/` : '') + safeFileStem(container.name);
   const files: FileRecord[] = [];
   let details: ContainerDetails | null = null;
   const finish = (error: string | null, complete: boolean): ContainerRecord => ({
-    ...baseRecord(container, details),
+    ...baseRecord(container, ctx.runtime.name, details),
     files,
     error,
     complete,
@@ -95,16 +101,13 @@ export async function collectContainer(container: SelectedContainer, ctx: Collec
   const logPath = `${stem}.log`;
   let logError: unknown = null;
   try {
-    const handle = await open(join(ctx.dir, logPath), 'wx+', 0o600);
-    try {
-      await ctx.runtime.writeLogs(container.summary.id, handle, ctx.logs, ctx.signal);
-    } catch (error) {
+    const { stream, finished } = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, ctx.signal);
+    // Written and hashed in one pass; the engine's failure (if any) is known once the stream has ended,
+    // and whatever arrived before it is kept: it is evidence.
+    files.push(await writeStreamToFile(stream, ctx.dir, logPath, 'log'));
+    await finished.catch((error: unknown) => {
       logError = error;
-    } finally {
-      await handle.close();
-    }
-    // Whatever reached the file is evidence: it is described even when the engine failed half-way.
-    files.push(await describeFile(ctx.dir, logPath, 'log'));
+    });
   } catch (error) {
     logError ??= error;
   }

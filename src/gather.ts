@@ -1,13 +1,15 @@
 import { writeArchive } from './archive.js';
-import { collectContainer, notCollected, type ContainerRecord } from './collect.js';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { collectContainer, notCollected, type CollectContext, type ContainerRecord } from './collect.js';
 import { availableNames, selectContainers } from './discover.js';
 import { errorMessage, NoEngineError } from './errors.js';
 import { buildManifest, writeManifest, writeRuntimeInfo, type RuntimeSummary } from './manifest.js';
-import { resolveOptions, type GatherOptions } from './options.js';
+import { resolveOptions, type GatherOptions, type ResolvedOptions } from './options.js';
 import { createRunFolder } from './output.js';
 import { mapPool } from './_pool.js';
-import { detectRuntime } from './runtime/detect.js';
-import type { ContainerRuntime, RuntimeInfo } from './runtime/types.js';
+import { detectRuntimes, type DetectedRuntime } from './runtime/detect.js';
+import type { ContainerRuntime } from './runtime/types.js';
 
 /** What a run did. Returned by {@link gather}; printed by `must-gather --json`. */
 export interface GatherResult {
@@ -18,7 +20,10 @@ export interface GatherResult {
   readonly archivePath: string | null;
   /** Why the archive could not be written, or null. */
   readonly archiveError: string | null;
+  /** The engine used (the first, with `--runtime all`). */
   readonly runtime: RuntimeSummary;
+  /** Every engine used: one, or each that answered with `--runtime all`. */
+  readonly runtimes: readonly RuntimeSummary[];
   readonly containers: readonly ContainerRecord[];
   /** Every container name the engine listed: when nothing matched, the user's typo is among them. */
   readonly available: readonly string[];
@@ -32,19 +37,18 @@ export interface GatherResult {
   readonly finishedAt: string;
 }
 
-interface Engine {
-  readonly runtime: ContainerRuntime;
-  readonly info: RuntimeInfo;
-  readonly reason: string;
-}
-
-async function findEngine(options: GatherOptions, resolved: ReturnType<typeof resolveOptions>, signal: AbortSignal): Promise<Engine> {
+async function findEngines(options: GatherOptions, resolved: ResolvedOptions, signal: AbortSignal): Promise<readonly DetectedRuntime[]> {
   if (options.containerRuntime) {
     const runtime = options.containerRuntime;
-    return { runtime, info: await runtime.info(signal), reason: 'given by the caller' };
+    return [{ runtime, info: await runtime.info(signal), reason: 'given by the caller' }];
   }
-  const detected = await detectRuntime({ runtime: resolved.runtime, env: options.env ?? process.env, signal });
-  return detected;
+  const { chosen } = await detectRuntimes({
+    runtime: resolved.runtime,
+    transport: resolved.transport,
+    env: options.env ?? process.env,
+    signal,
+  });
+  return chosen;
 }
 
 /** Everything the engine has, and what it selects by label. An engine that cannot list is no usable engine. */
@@ -76,17 +80,32 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
     deadline.aborted ? `timed out after ${resolved.timeoutMs / 1000} s (--timeout)` : `interrupted (${errorMessage(options.signal?.reason ?? 'aborted')})`;
   const progress = options.onProgress ?? (() => {});
 
-  const { runtime, info, reason } = await findEngine(options, resolved, signal);
-  const runtimeSummary: RuntimeSummary = { name: info.name, transport: info.transport, version: info.version, reason };
-  progress({ type: 'runtime', name: info.name, version: info.version, reason });
+  const engines = await findEngines(options, resolved, signal);
+  const runtimes: RuntimeSummary[] = engines.map(({ info, reason }) => ({
+    name: info.name,
+    transport: info.transport,
+    version: info.version,
+    endpoint: info.endpoint,
+    reason,
+  }));
+  for (const r of runtimes) progress({ type: 'runtime', ...r });
 
-  const { all, labelled } = await listContainers(runtime, resolved.labels, signal);
-  const { selected, missing } = selectContainers(all, resolved, labelled);
+  // With several engines (`--runtime all`) each one's files go to a folder named after it, so nothing collides.
+  const multi = engines.length > 1;
+  const perEngine = await Promise.all(
+    engines.map(async (engine) => {
+      const { all, labelled } = await listContainers(engine.runtime, resolved.labels, signal);
+      return { engine, all, ...selectContainers(all, resolved, labelled) };
+    }),
+  );
+  const selected = perEngine.flatMap(({ engine, selected }) => selected.map((container) => ({ engine, container })));
   const base = {
     service: resolved.service,
-    runtime: runtimeSummary,
-    available: availableNames(all),
-    missing,
+    runtime: runtimes[0] as RuntimeSummary,
+    runtimes,
+    available: [...new Set(perEngine.flatMap((p) => availableNames(p.all)))].sort(),
+    // A --container name is missing only when no engine has it.
+    missing: resolved.containers.filter((name) => perEngine.every((p) => p.missing.includes(name))),
     startedAt: startedAt.toISOString(),
   };
   if (selected.length === 0) {
@@ -103,14 +122,20 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   }
 
   const outputDir = await createRunFolder(resolved.outputDir, resolved.service, startedAt);
-  progress({ type: 'matched', names: selected.map((s) => s.name), outputDir });
-  await writeRuntimeInfo(outputDir, info, reason);
+  progress({ type: 'matched', names: selected.map((s) => s.container.name), outputDir });
+  const contexts = new Map<DetectedRuntime, CollectContext>();
+  for (const engine of engines) {
+    const prefix = multi ? engine.info.name : '';
+    if (prefix) await mkdir(join(outputDir, prefix), { mode: 0o700 });
+    await writeRuntimeInfo(join(outputDir, prefix), engine.info, engine.reason);
+    contexts.set(engine, { runtime: engine.runtime, dir: outputDir, prefix, logs: resolved.logs, signal, abortReason });
+  }
 
-  const ctx = { runtime, dir: outputDir, logs: resolved.logs, signal, abortReason };
-  const containers = await mapPool(selected, resolved.concurrency, async (container) => {
+  const containers = await mapPool(selected, resolved.concurrency, async ({ engine, container }) => {
+    const ctx = contexts.get(engine) as CollectContext;
     const record = await collectContainer(container, ctx).catch((error: unknown) =>
       // collectContainer records engine trouble itself; this is a local failure such as a full disk.
-      ({ ...notCollected(container, errorMessage(error)), complete: !signal.aborted }),
+      ({ ...notCollected(container, ctx.runtime.name, errorMessage(error)), complete: !signal.aborted }),
     );
     progress({ type: 'container', name: record.name, ok: record.error === null, error: record.error });
     return record;

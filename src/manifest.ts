@@ -15,6 +15,8 @@ export interface RuntimeSummary {
   readonly name: RuntimeInfo['name'];
   readonly transport: RuntimeInfo['transport'];
   readonly version: string;
+  /** The CLI command or API address used. */
+  readonly endpoint: string;
   /** Why this engine was chosen. */
   readonly reason: string;
 }
@@ -24,6 +26,7 @@ export interface Manifest {
   readonly tool: { readonly name: string; readonly version: string };
   readonly arguments: ResolvedOptions;
   readonly runtime: RuntimeSummary;
+  readonly runtimes: readonly RuntimeSummary[];
   readonly startedAt: string;
   readonly finishedAt: string;
   /** True when the run was cut short (timeout or interruption) or a container could not be finished. */

@@ -1,6 +1,6 @@
 import { UsageError } from './errors.js';
-import { parseRuntimeChoice } from './runtime/detect.js';
-import type { ContainerRuntime, LogOptions, RuntimeChoice, RuntimeName } from './runtime/types.js';
+import { parseRuntimeChoice, parseTransportChoice } from './runtime/detect.js';
+import type { ContainerRuntime, LogOptions, RuntimeChoice, RuntimeName, TransportChoice, TransportName } from './runtime/types.js';
 
 export const DEFAULT_OUTPUT_DIR = '/tmp/kubernaut-must-gather';
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -10,7 +10,14 @@ const MAX_TOKEN_LENGTH = 128;
 
 /** Progress the library reports while it works; the CLI prints it, the library never does. */
 export type ProgressEvent =
-  | { readonly type: 'runtime'; readonly name: RuntimeName; readonly version: string; readonly reason: string }
+  | {
+      readonly type: 'runtime';
+      readonly name: RuntimeName;
+      readonly transport: TransportName;
+      readonly version: string;
+      readonly endpoint: string;
+      readonly reason: string;
+    }
   | { readonly type: 'matched'; readonly names: readonly string[]; readonly outputDir: string }
   | { readonly type: 'container'; readonly name: string; readonly ok: boolean; readonly error: string | null }
   | { readonly type: 'archive'; readonly path: string };
@@ -27,8 +34,10 @@ export interface GatherOptions extends LogOptions {
   readonly containers?: readonly string[];
   /** Collect containers carrying these labels (`key=value` or `key`), e.g. a compose project. */
   readonly labels?: readonly string[];
-  /** `auto` (default, or env MUST_GATHER_RUNTIME), `podman` or `docker`. */
+  /** `auto` (default, or env MUST_GATHER_RUNTIME), `podman`, `docker`, or `all` (every engine that answers). */
   readonly runtime?: RuntimeChoice;
+  /** `auto` (default, or env MUST_GATHER_TRANSPORT): the Engine API when a socket answers, else the CLI. */
+  readonly transport?: TransportChoice;
   /** Base folder; default env MUST_GATHER_DIR or /tmp/kubernaut-must-gather. */
   readonly outputDir?: string;
   /** Also write `<folder>.tar.gz` beside the folder. */
@@ -56,6 +65,7 @@ export interface ResolvedOptions {
   readonly containers: readonly string[];
   readonly labels: readonly string[];
   readonly runtime: RuntimeChoice;
+  readonly transport: TransportChoice;
   readonly outputDir: string;
   readonly archive: boolean;
   readonly concurrency: number;
@@ -125,6 +135,7 @@ export function resolveOptions(options: GatherOptions): ResolvedOptions {
     containers: checkEach(options.containers, (c) => CONTAINER_NAME.test(c), 'container name'),
     labels: checkEach(options.labels, (l) => LABEL.test(l), 'label (expected key=value or key)'),
     runtime: parseRuntimeChoice(options.runtime ?? (env.MUST_GATHER_RUNTIME || undefined)),
+    transport: parseTransportChoice(options.transport ?? (env.MUST_GATHER_TRANSPORT || undefined)),
     outputDir,
     archive: options.archive === true,
     concurrency: positiveInteger(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency', MAX_CONCURRENCY),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 const MAX_SUFFIX = 10_000;
@@ -64,6 +65,25 @@ export async function describeFile(dir: string, path: string, kind: FileRecord['
   await pipeline(createReadStream(full), hash);
   const { size } = await stat(full);
   return { path, kind, bytes: size, sha256: hash.digest('hex') };
+}
+
+/**
+ * Stream `source` into a new file (never an existing one) with private permissions, hashing as it goes.
+ * Backpressure from the disk reaches the source, so memory stays flat whatever the size.
+ */
+export async function writeStreamToFile(source: Readable, dir: string, path: string, kind: FileRecord['kind']): Promise<FileRecord> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const handle = await open(join(dir, path), 'wx', 0o600);
+  await pipeline(source, tap, handle.createWriteStream());
+  return { path, kind, bytes, sha256: hash.digest('hex') };
 }
 
 /** Write a new file (never an existing one) with private permissions. */

@@ -1,6 +1,6 @@
-import type { FileHandle } from 'node:fs/promises';
 import { execa } from 'execa';
-import { findTrailingEngineError, isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
+import { EngineErrorHoldback } from './holdback.js';
+import { isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
 import {
   ContainerGoneError,
   EngineCancelledError,
@@ -9,6 +9,7 @@ import {
   type ContainerRuntime,
   type ContainerSummary,
   type LogOptions,
+  type LogStream,
   type RuntimeInfo,
   type RuntimeName,
 } from './types.js';
@@ -25,6 +26,7 @@ const ERROR_TAIL_BYTES = 4096;
 /** A container engine driven through its command-line client (`podman` or `docker`). */
 export class CliRuntime implements ContainerRuntime {
   readonly name: RuntimeName;
+  readonly transport = 'cli';
   readonly command: string;
   readonly #env: NodeJS.ProcessEnv;
 
@@ -43,7 +45,7 @@ export class CliRuntime implements ContainerRuntime {
       name: this.name,
       transport: 'cli',
       version: engineVersion(versionInfo),
-      command: this.command,
+      endpoint: this.command,
       info,
       versionInfo,
     };
@@ -65,24 +67,35 @@ export class CliRuntime implements ContainerRuntime {
     return parseInspect(raw);
   }
 
-  async writeLogs(id: string, file: FileHandle, options: LogOptions, signal?: AbortSignal): Promise<void> {
-    const args = ['logs', ...logFlags(options), id];
-    // The engine writes straight into the file: stdout and stderr share one descriptor and one offset, so
-    // the interleaving is the engine's and no byte passes through this process (memory stays flat).
-    const result = await execa(this.command, args, {
+  logs(container: { readonly id: string }, options: LogOptions, signal?: AbortSignal): LogStream {
+    // `2>&1` inside the engine's own process: stdout and stderr share one pipe, so the interleaving is
+    // the engine's, as `podman logs c > f 2>&1` gives it. `exec` leaves no shell behind to orphan.
+    const subprocess = execa('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', this.command, 'logs', ...logFlags(options), container.id], {
       ...this.#baseOptions(signal),
-      // execa's types accept only literal descriptor numbers; any open descriptor works at run time.
-      stdout: file.fd as 3,
-      stderr: file.fd as 3,
+      stdout: 'pipe',
+      stderr: 'ignore',
       buffer: false,
     });
-    if (result.isCanceled) throw new EngineCancelledError(`${this.name} logs was cancelled`);
-    if (!result.failed) return;
-    if (result.exitCode === undefined) throw new EngineError(`${this.name} logs failed: ${result.shortMessage}`);
-    const message = await stripTrailingEngineError(file);
-    const text = message ?? `${this.name} logs exited with code ${result.exitCode}`;
-    if (isContainerGoneMessage(text)) throw new ContainerGoneError(text);
-    throw new EngineError(text);
+    const result = subprocess.then((r) => r);
+    const holdback = new EngineErrorHoldback(ERROR_TAIL_BYTES, async () => {
+      const r = await result;
+      return r.failed && !r.isCanceled && r.exitCode !== undefined;
+    });
+    subprocess.stdout.on('error', () => holdback.end());
+    subprocess.stdout.pipe(holdback);
+    const finished = new Promise<void>((resolve, reject) => {
+      holdback.once('end', () => {
+        void result.then((r) => {
+          if (r.isCanceled) reject(new EngineCancelledError(`${this.name} logs was cancelled`));
+          else if (!r.failed) resolve();
+          else {
+            const text = holdback.engineError ?? `${this.name} logs failed: ${r.shortMessage ?? `exit code ${r.exitCode}`}`;
+            reject(isContainerGoneMessage(text) ? new ContainerGoneError(text) : new EngineError(text));
+          }
+        });
+      });
+    });
+    return { stream: holdback, finished };
   }
 
   #baseOptions(signal: AbortSignal | undefined) {
@@ -115,18 +128,6 @@ function logFlags(options: LogOptions): string[] {
   if (options.tail !== undefined) flags.push(`--tail=${options.tail}`);
   if (options.timestamps === true) flags.push('--timestamps');
   return flags;
-}
-
-/** Remove the engine CLI's error line from the end of a log file; returns that line, or null if none. */
-async function stripTrailingEngineError(file: FileHandle): Promise<string | null> {
-  const { size } = await file.stat();
-  const length = Math.min(size, ERROR_TAIL_BYTES);
-  const tail = Buffer.alloc(length);
-  await file.read(tail, 0, length, size - length);
-  const at = findTrailingEngineError(tail);
-  if (at < 0) return null;
-  await file.truncate(size - length + at);
-  return tail.subarray(at).toString('utf8').trim();
 }
 
 function engineVersion(versionInfo: unknown): string {

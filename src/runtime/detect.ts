@@ -1,26 +1,52 @@
+import { stat } from 'node:fs/promises';
+import { homedir as osHomedir } from 'node:os';
 import { errorMessage, NoEngineError, UsageError, type EngineAttempt } from '../errors.js';
+import { ApiRuntime, identifyEngine } from './api.js';
 import { CliRuntime } from './cli.js';
-import type { ContainerRuntime, RuntimeChoice, RuntimeInfo, RuntimeName } from './types.js';
+import { parseEndpoint, type Endpoint } from './endpoint.js';
+import { socketCandidates, type SocketCandidate } from './sockets.js';
+import type { ContainerRuntime, RuntimeChoice, RuntimeInfo, RuntimeName, TransportChoice } from './types.js';
 
-export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['auto', 'podman', 'docker'];
+export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['auto', 'podman', 'docker', 'all'];
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'api', 'cli'];
+const ENGINES: readonly RuntimeName[] = ['podman', 'docker'];
 
-/** How long one engine may take to answer `version`/`info` during detection. */
-const PROBE_TIMEOUT_MS = 20_000;
+/** How long a CLI may take to answer `version`/`info` during detection. */
+const CLI_PROBE_TIMEOUT_MS = 20_000;
+/** How long a socket may take to answer; one that accepts and never answers must not stall the run. */
+const API_PROBE_TIMEOUT_MS = 5_000;
 
 export interface DetectOptions {
   readonly runtime?: RuntimeChoice;
+  readonly transport?: TransportChoice;
   readonly env?: NodeJS.ProcessEnv;
+  readonly homedir?: string;
   readonly signal?: AbortSignal;
-  /** Makes the adapter for a runtime name; tests inject fakes here. */
-  readonly createRuntime?: (name: RuntimeName, env: NodeJS.ProcessEnv) => ContainerRuntime;
+  /** Makes the CLI adapter for an engine; tests inject fakes here. */
+  readonly createCliRuntime?: (name: RuntimeName, env: NodeJS.ProcessEnv) => ContainerRuntime;
+  /** Connects to an Engine API; tests inject fakes here. */
+  readonly connectApi?: (endpoint: Endpoint, signal: AbortSignal) => Promise<{ runtime: ContainerRuntime; info: RuntimeInfo }>;
 }
 
 export interface DetectedRuntime {
   readonly runtime: ContainerRuntime;
   readonly info: RuntimeInfo;
-  /** Why this engine was chosen, in words, e.g. `CONTAINER_HOST is set`. */
+  /** Why this engine was chosen, in words, e.g. `CONTAINER_HOST (unix:///run/podman/podman.sock) answered`. */
   readonly reason: string;
-  readonly attempts: readonly EngineAttempt[];
+}
+
+/** One place tried, what answered there, and whether it was chosen: what `must-gather doctor` prints. */
+export interface Probe {
+  readonly transport: 'api' | 'cli';
+  /** e.g. `DOCKER_HOST unix:///var/run/docker.sock` or `podman CLI`. */
+  readonly place: string;
+  readonly answered: { readonly name: RuntimeName; readonly version: string } | null;
+  readonly problem: string | null;
+}
+
+export interface Detection {
+  readonly chosen: readonly DetectedRuntime[];
+  readonly probes: readonly Probe[];
 }
 
 interface Candidate {
@@ -29,11 +55,11 @@ interface Candidate {
 }
 
 /**
- * The ordered candidates for `--runtime auto`: what CONTAINER_HOST (podman's) or DOCKER_HOST points at
+ * The ordered CLI candidates for `--runtime auto`: what CONTAINER_HOST (podman's) or DOCKER_HOST points at
  * first, then podman, then docker. Each is confirmed by a real call before it is used.
  */
 export function runtimeCandidates(choice: RuntimeChoice, env: NodeJS.ProcessEnv): Candidate[] {
-  if (choice !== 'auto') return [{ name: choice, reason: '--runtime ' + choice }];
+  if (choice === 'podman' || choice === 'docker') return [{ name: choice, reason: '--runtime ' + choice }];
   const candidates: Candidate[] = [];
   if (env.CONTAINER_HOST) candidates.push({ name: 'podman', reason: 'CONTAINER_HOST is set' });
   if (env.DOCKER_HOST) candidates.push({ name: 'docker', reason: 'DOCKER_HOST is set' });
@@ -42,36 +68,201 @@ export function runtimeCandidates(choice: RuntimeChoice, env: NodeJS.ProcessEnv)
   return candidates.filter((c, i) => candidates.findIndex((o) => o.name === c.name) === i);
 }
 
-export function parseRuntimeChoice(value: string | undefined): RuntimeChoice {
+function parseChoice<T extends string>(value: string | undefined, choices: readonly T[], what: string): T {
   const choice = (value ?? 'auto').trim().toLowerCase();
-  if ((RUNTIME_CHOICES as readonly string[]).includes(choice)) return choice as RuntimeChoice;
-  throw new UsageError(`invalid runtime "${value}": expected one of ${RUNTIME_CHOICES.join(', ')}`);
+  if ((choices as readonly string[]).includes(choice)) return choice as T;
+  throw new UsageError(`invalid ${what} "${value}": expected one of ${choices.join(', ')}`);
 }
 
-/** Find the engine to use. Throws {@link NoEngineError} naming every engine tried. */
-export async function detectRuntime(options: DetectOptions = {}): Promise<DetectedRuntime> {
-  const env = options.env ?? process.env;
-  const create = options.createRuntime ?? ((name, e) => new CliRuntime(name, { env: e }));
-  const attempts: EngineAttempt[] = [];
-  for (const candidate of runtimeCandidates(options.runtime ?? 'auto', env)) {
-    if (options.signal?.aborted) break;
-    const runtime = create(candidate.name, env);
-    const probeSignal = AbortSignal.any([
-      AbortSignal.timeout(PROBE_TIMEOUT_MS),
-      ...(options.signal ? [options.signal] : []),
-    ]);
+export function parseRuntimeChoice(value: string | undefined): RuntimeChoice {
+  return parseChoice(value, RUNTIME_CHOICES, 'runtime');
+}
+
+export function parseTransportChoice(value: string | undefined): TransportChoice {
+  return parseChoice(value, TRANSPORT_CHOICES, 'transport');
+}
+
+function firstLine(error: unknown): string {
+  const message = errorMessage(error);
+  if (/ENOENT/.test(message) && /spawn|Command failed/.test(message)) return 'command not found on PATH';
+  return message.split('\n')[0] ?? message;
+}
+
+async function connectApi(endpoint: Endpoint, signal: AbortSignal): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo }> {
+  if (endpoint.kind === 'unix') {
+    // Say plainly that nothing is there, rather than ENOENT from deep inside an HTTP client.
+    const found = await stat(endpoint.socketPath).catch(() => null);
+    if (!found) throw new Error('no socket there');
+    if (!found.isSocket()) throw new Error('not a socket');
+  }
+  // Identify the engine from what it says of itself, then make the adapter under that name.
+  const probe = new ApiRuntime({ endpoint, name: 'docker' });
+  const info = await probe.info(signal);
+  const identity = identifyEngine(info.versionInfo);
+  const runtime = new ApiRuntime({ endpoint, name: identity.name });
+  return { runtime, info: { ...info, name: identity.name } };
+}
+
+/** Remembers each place's answer during one detection, so `--runtime all` probes nothing twice. */
+class Prober {
+  readonly probes: Probe[] = [];
+  readonly #api = new Map<string, Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null>>();
+  readonly #cli = new Map<RuntimeName, Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null>>();
+  readonly #options: DetectOptions;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(options: DetectOptions) {
+    this.#options = options;
+    this.#env = options.env ?? process.env;
+  }
+
+  sockets(): SocketCandidate[] {
+    return socketCandidates({ env: this.#env, homedir: this.#options.homedir ?? this.#env.HOME ?? osHomedir() });
+  }
+
+  #signal(timeoutMs: number): AbortSignal {
+    const outer = this.#options.signal;
+    return AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(outer ? [outer] : [])]);
+  }
+
+  api(candidate: SocketCandidate): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
+    let pending = this.#api.get(candidate.address);
+    if (!pending) {
+      pending = this.#probeApi(candidate);
+      this.#api.set(candidate.address, pending);
+    }
+    return pending;
+  }
+
+  async #probeApi(candidate: SocketCandidate): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
+    const place = `${candidate.source} ${candidate.address}`;
+    const fail = (problem: string): null => {
+      this.probes.push({ transport: 'api', place, answered: null, problem });
+      return null;
+    };
+    let endpoint: Endpoint;
     try {
-      const info = await runtime.info(probeSignal);
-      return { runtime, info, reason: candidate.reason, attempts };
+      endpoint = parseEndpoint(candidate.address, { env: this.#env, homedir: this.#options.homedir ?? this.#env.HOME ?? osHomedir() });
     } catch (error) {
-      attempts.push({ runtime: candidate.name, reason: probeFailure(error) });
+      return fail(firstLine(error));
+    }
+    const signal = this.#signal(API_PROBE_TIMEOUT_MS);
+    try {
+      const connected = await (this.#options.connectApi ?? connectApi)(endpoint, signal);
+      this.probes.push({ transport: 'api', place, answered: { name: connected.info.name, version: connected.info.version }, problem: null });
+      return connected;
+    } catch (error) {
+      return fail(signal.aborted && !this.#options.signal?.aborted ? `did not answer within ${API_PROBE_TIMEOUT_MS / 1000} s` : firstLine(error));
     }
   }
-  throw new NoEngineError(attempts);
+
+  cli(name: RuntimeName): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
+    let pending = this.#cli.get(name);
+    if (!pending) {
+      pending = this.#probeCli(name);
+      this.#cli.set(name, pending);
+    }
+    return pending;
+  }
+
+  async #probeCli(name: RuntimeName): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
+    const create = this.#options.createCliRuntime ?? ((n, e) => new CliRuntime(n, { env: e }));
+    const runtime = create(name, this.#env);
+    const signal = this.#signal(CLI_PROBE_TIMEOUT_MS);
+    try {
+      const info = await runtime.info(signal);
+      this.probes.push({ transport: 'cli', place: `${name} CLI`, answered: { name, version: info.version }, problem: null });
+      return { runtime, info };
+    } catch (error) {
+      const problem = signal.aborted && !this.#options.signal?.aborted ? `did not answer within ${CLI_PROBE_TIMEOUT_MS / 1000} s` : firstLine(error);
+      this.probes.push({ transport: 'cli', place: `${name} CLI`, answered: null, problem });
+      return null;
+    }
+  }
 }
 
-function probeFailure(error: unknown): string {
-  const message = errorMessage(error);
-  if (/ENOENT/.test(message)) return 'command not found on PATH';
-  return message.split('\n')[0] ?? message;
+/** Sockets the user pointed at (CONTAINER_HOST, DOCKER_HOST, a docker context) rather than default paths. */
+const USER_POINTED = /^(CONTAINER_HOST|DOCKER_HOST|docker context)/;
+
+/** Find `wanted` over its API sockets first (unless `cli`), then its CLI (unless `api`). */
+async function detectEngine(prober: Prober, wanted: RuntimeName, transport: TransportChoice, env: NodeJS.ProcessEnv): Promise<DetectedRuntime | null> {
+  if (transport !== 'cli') {
+    for (const candidate of prober.sockets()) {
+      const connected = await prober.api(candidate);
+      if (connected?.info.name === wanted) return { ...connected, reason: `${candidate.source} answered` };
+    }
+  }
+  if (transport !== 'api') {
+    for (const candidate of runtimeCandidates(wanted, env)) {
+      const connected = await prober.cli(candidate.name);
+      if (connected) return { ...connected, reason: candidate.reason };
+    }
+  }
+  return null;
+}
+
+/**
+ * `auto`: whatever the user pointed at (CONTAINER_HOST, DOCKER_HOST, docker context) first, then podman,
+ * then docker; each engine over its API when a socket answers, else over its CLI.
+ */
+async function detectAuto(prober: Prober, transport: TransportChoice, env: NodeJS.ProcessEnv): Promise<DetectedRuntime | null> {
+  if (transport !== 'cli') {
+    for (const candidate of prober.sockets().filter((c) => USER_POINTED.test(c.source))) {
+      const connected = await prober.api(candidate);
+      if (connected) return { ...connected, reason: `${candidate.source} answered` };
+    }
+  }
+  // The CLIs honour CONTAINER_HOST and DOCKER_HOST themselves: prefer the engine they point at.
+  for (const { name } of runtimeCandidates('auto', env)) {
+    const found = await detectEngine(prober, name, transport, env);
+    if (found) return found;
+  }
+  return null;
+}
+
+function attemptsOf(probes: readonly Probe[]): EngineAttempt[] {
+  return probes
+    .filter((p) => p.problem !== null || p.answered !== null)
+    .map((p) => ({ runtime: p.place, reason: p.problem ?? `answered as ${p.answered?.name} ${p.answered?.version}, not the engine asked for` }));
+}
+
+/**
+ * Find the engine(s) to use: one for `podman`/`docker`/`auto`, every engine that answers for `all`.
+ * With transport `auto`, an Engine API socket that answers is preferred over the CLI.
+ * Throws {@link NoEngineError} naming every place tried.
+ */
+export async function detectRuntimes(options: DetectOptions = {}): Promise<Detection> {
+  const env = options.env ?? process.env;
+  const choice = options.runtime ?? 'auto';
+  const transport = options.transport ?? 'auto';
+  const prober = new Prober(options);
+  const chosen: DetectedRuntime[] = [];
+  if (choice === 'auto') {
+    const found = await detectAuto(prober, transport, env);
+    if (found) chosen.push(found);
+  } else {
+    for (const name of choice === 'all' ? ENGINES : [choice]) {
+      if (options.signal?.aborted) break;
+      const found = await detectEngine(prober, name, transport, env);
+      if (found) chosen.push(found);
+    }
+  }
+  if (chosen.length === 0) throw new NoEngineError(attemptsOf(prober.probes));
+  return { chosen, probes: prober.probes };
+}
+
+/** Find one engine (`all` is not accepted here). */
+export async function detectRuntime(options: DetectOptions = {}): Promise<DetectedRuntime> {
+  if (options.runtime === 'all') throw new UsageError('detectRuntime() finds one engine; use detectRuntimes() for "all"');
+  const { chosen } = await detectRuntimes(options);
+  return chosen[0] as DetectedRuntime;
+}
+
+/** Probe every place an engine may answer, without stopping at the first: what `must-gather doctor` shows. */
+export async function probeAll(options: DetectOptions = {}): Promise<Probe[]> {
+  const prober = new Prober(options);
+  const transport = options.transport ?? 'auto';
+  if (transport !== 'cli') for (const candidate of prober.sockets()) await prober.api(candidate);
+  if (transport !== 'api') for (const name of ENGINES) await prober.cli(name);
+  return prober.probes;
 }

@@ -1,10 +1,16 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 
 /** The container engines must-gather knows. */
 export type RuntimeName = 'podman' | 'docker';
 
-/** What `--runtime` accepts. */
-export type RuntimeChoice = RuntimeName | 'auto';
+/** What `--runtime` accepts: one engine, the first that answers, or every engine that answers. */
+export type RuntimeChoice = RuntimeName | 'auto' | 'all';
+
+/** How must-gather talks to an engine: its Engine API socket, or its command-line client. */
+export type TransportName = 'api' | 'cli';
+
+/** What `--transport` accepts. */
+export type TransportChoice = TransportName | 'auto';
 
 /** One container as the engine lists it (running, exited or created). */
 export interface ContainerSummary {
@@ -44,10 +50,10 @@ export interface LogOptions {
 /** Engine name, version and the engine's own `info`, written to runtime.json. */
 export interface RuntimeInfo {
   readonly name: RuntimeName;
-  readonly transport: 'cli';
+  readonly transport: TransportName;
   readonly version: string;
-  /** The command that was used, e.g. `/usr/bin/podman`. */
-  readonly command: string;
+  /** Where the engine was reached: the CLI command (`podman`) or the API address (`unix:///run/podman/podman.sock`). */
+  readonly endpoint: string;
   readonly info: unknown;
   readonly versionInfo: unknown;
 }
@@ -56,18 +62,31 @@ export interface RuntimeInfo {
  * The narrow interface the rest of must-gather uses to talk to an engine.
  * Every engine quirk (output shapes, error texts, exit codes) stays behind it.
  */
+/** A container's log as it streams from the engine. */
+export interface LogStream {
+  /** The container's stdout and stderr, interleaved as the engine returns them. Ends, never errors. */
+  readonly stream: Readable;
+  /**
+   * Settles once `stream` has ended: resolves when the engine delivered the whole log, rejects with
+   * {@link ContainerGoneError}, {@link EngineCancelledError} or {@link EngineError} (whatever arrived
+   * before the failure is still in `stream`).
+   */
+  readonly finished: Promise<void>;
+}
+
 export interface ContainerRuntime {
   readonly name: RuntimeName;
+  readonly transport: TransportName;
   info(signal?: AbortSignal): Promise<RuntimeInfo>;
   /** All containers, any state. With `labels` (`key=value` or `key`), only those carrying every label. */
   list(options?: { labels?: readonly string[]; signal?: AbortSignal }): Promise<ContainerSummary[]>;
   /** Throws {@link ContainerGoneError} when the container no longer exists. */
   inspect(id: string, signal?: AbortSignal): Promise<ContainerDetails>;
   /**
-   * Write the container's stdout and stderr, interleaved and byte for byte as the engine returns them,
-   * to `file` (at its current position). Throws {@link ContainerGoneError} or {@link EngineError}.
+   * Stream the container's log, byte for byte as the engine returns it. `tty` (from inspect) says whether
+   * the engine sends it raw or multiplexed. The caller must consume `stream`.
    */
-  writeLogs(id: string, file: FileHandle, options: LogOptions, signal?: AbortSignal): Promise<void>;
+  logs(container: { readonly id: string; readonly tty: boolean }, options: LogOptions, signal?: AbortSignal): LogStream;
 }
 
 /** The engine refused or failed a command. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
-import type { RuntimeName } from '../../src/runtime/types.js';
+import type { RuntimeName, TransportName } from '../../src/runtime/types.js';
 
 export const ENGINES: readonly RuntimeName[] = ['podman', 'docker'];
 export const TEST_IMAGE = process.env.MUST_GATHER_TEST_IMAGE ?? 'localhost/must-gather-busybox:latest';
@@ -18,8 +18,20 @@ export function engine(name: RuntimeName, args: readonly string[]): string {
   return result.stdout;
 }
 
-/** Why `name` cannot be used for tests, or null when it answers and has the test image. */
-export function engineProblem(name: RuntimeName): string | null {
+/** The Engine API socket `scripts/setup-engines.sh` starts for each engine. */
+export const API_SOCKETS: Readonly<Record<RuntimeName, string>> = {
+  podman: '/run/podman/podman.sock',
+  docker: '/var/run/docker.sock',
+};
+
+/** Why `name` cannot be used for tests (over `transport`), or null when it answers and has the test image. */
+export function engineProblem(name: RuntimeName, transport: TransportName = 'cli'): string | null {
+  if (transport === 'api') {
+    const url = `unix://${API_SOCKETS[name]}`;
+    const args = name === 'podman' ? ['--url', url, 'version'] : ['-H', url, 'version'];
+    const answer = spawnSync(name, args, { encoding: 'utf8', timeout: 30_000 });
+    if (answer.status !== 0) return `${name} API at ${url} does not answer (run: npm run setup-engines)`;
+  }
   const info = spawnSync(name, ['info'], { encoding: 'utf8', timeout: 30_000 });
   if (info.error) return `${name}: ${info.error.message}`;
   if (info.status !== 0) return `${name} info exited ${info.status}: ${info.stderr.trim().split('\n').pop()}`;
@@ -32,8 +44,8 @@ export function engineProblem(name: RuntimeName): string | null {
  * `describe` for a suite that needs a real engine. Without one it is skipped with a visible notice,
  * except under CI=true, where a missing engine is a failing test, never a skip.
  */
-export function describeWithEngine(name: RuntimeName, title: string, body: () => void): void {
-  const problem = engineProblem(name);
+export function describeWithEngine(name: RuntimeName, title: string, body: () => void, transport: TransportName = 'cli'): void {
+  const problem = engineProblem(name, transport);
   if (problem === null) {
     describe(`${title} [${name}]`, body);
     return;

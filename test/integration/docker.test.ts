@@ -1,3 +1,4 @@
 import { collectionSuite } from './collect.suite.js';
 
-collectionSuite('docker');
+collectionSuite('docker', 'cli');
+collectionSuite('docker', 'api');

@@ -1,3 +1,4 @@
 import { collectionSuite } from './collect.suite.js';
 
-collectionSuite('podman');
+collectionSuite('podman', 'cli');
+collectionSuite('podman', 'api');

@@ -1,0 +1,150 @@
+import { Option, type Command } from 'commander';
+import { ExitCode } from '../exit-codes.js';
+import { gather } from '../gather.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS, type GatherOptions, type ProgressEvent } from '../options.js';
+import { formatNoMatch, formatRunReport } from '../report/text.js';
+import { RUNTIME_CHOICES, TRANSPORT_CHOICES } from '../runtime/detect.js';
+import type { RuntimeChoice, TransportChoice } from '../runtime/types.js';
+import { TOOL } from '../version.js';
+import {
+  collectRepeatable,
+  newProgram,
+  paintFor,
+  parseCount,
+  parseDuration,
+  runProgram,
+  signalExitCode,
+  withSignals,
+  type CliIo,
+} from './shared.js';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  collected (even partially: failures are recorded in manifest.json)
+  1  internal error (e.g. the output folder could not be written)
+  2  usage error (bad service name or option); nothing written
+  3  no usable container engine (podman or docker)
+  4  no container matched; nothing written (the existing names are listed)
+  130/143  interrupted by SIGINT/SIGTERM; what was collected is kept
+
+Environment:
+  MUST_GATHER_RUNTIME    default for --runtime
+  MUST_GATHER_TRANSPORT  default for --transport
+  MUST_GATHER_DIR        default for --output-dir
+  CONTAINER_HOST, DOCKER_HOST, DOCKER_CONTEXT  where to look first for an engine
+
+Other commands:
+  must-gather doctor     which engines answer where, and which would be used
+  (a service named like a command: must-gather gather <service>)
+
+Examples:
+  must-gather signalprocessing
+  must-gather signalprocessing postgres redis
+  must-gather signalprocessing --archive --json
+  must-gather gateway --container mock-llm-hapi --label com.docker.compose.project=gw`;
+
+interface CliFlags {
+  alias?: string[];
+  container?: string[];
+  label?: string[];
+  runtime?: RuntimeChoice;
+  transport?: TransportChoice;
+  outputDir?: string;
+  archive?: boolean;
+  json?: boolean;
+  since?: string;
+  until?: string;
+  tail?: string;
+  timestamps?: boolean;
+  concurrency?: number;
+  timeout?: number;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+function buildProgram(io: CliIo, run: (service: string, components: string[], flags: CliFlags) => Promise<void>): Command {
+  return newProgram('must-gather', io)
+    .description("Save the logs and inspect JSON of a service's test containers (running and exited) before teardown removes them.")
+    .version(TOOL.version, '-V, --version')
+    .argument('<service>', 'service under test: containers named <service>_… or <service>-… are collected')
+    .argument('[components...]', 'only containers whose name holds each of these as a _/- separated word (e.g. postgres redis)')
+    .option('-a, --alias <prefix>', 'another name prefix for the same service, e.g. sp (repeatable)', collectRepeatable)
+    .option('-c, --container <name>', 'also collect this exact container name or ID (repeatable)', collectRepeatable)
+    .option('-l, --label <key=value>', 'also collect containers with this label, e.g. a compose project (repeatable)', collectRepeatable)
+    // Defaults come from the environment in gather() (MUST_GATHER_RUNTIME, MUST_GATHER_DIR), not from commander,
+    // which would read process.env instead of the env this run was given.
+    .addOption(new Option('-r, --runtime <runtime>', 'container engine; all: every engine that answers (default: auto)').choices(RUNTIME_CHOICES))
+    .addOption(new Option('--transport <transport>', 'Engine API socket or CLI; auto: the API when a socket answers (default: auto)').choices(TRANSPORT_CHOICES))
+    .option('-o, --output-dir <dir>', `base folder for run folders (default: ${DEFAULT_OUTPUT_DIR})`)
+    .option('--archive', 'also write <run folder>.tar.gz beside the folder')
+    .option('--json', 'print the result as one JSON document on stdout (nothing else)')
+    .option('--since <time>', 'logs since a timestamp (RFC 3339 or Unix) or for a duration (e.g. 10m)')
+    .option('--until <time>', 'logs until a timestamp or duration ago')
+    .option('--tail <lines>', 'only the last <lines> of each log ("all" for everything)')
+    .option('-t, --timestamps', 'prefix each log line with the engine timestamp')
+    .option('--concurrency <n>', 'containers collected at once', parseCount, DEFAULT_CONCURRENCY)
+    .option('--timeout <duration>', `bound on the whole run: seconds, or 90s, 2m… (default: ${DEFAULT_TIMEOUT_MS / 1000})`, parseDuration)
+    .option('-q, --quiet', 'no progress on stderr')
+    .option('--verbose', 'show stack traces of unexpected errors')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (service: string, components: string[], flags: CliFlags) => run(service, components, flags));
+}
+
+function describeProgress(event: ProgressEvent): string {
+  switch (event.type) {
+    case 'runtime':
+      return `using ${event.name} ${event.version} over ${event.transport === 'api' ? `the Engine API at ${event.endpoint}` : 'its CLI'} (${event.reason})`;
+    case 'matched':
+      return `collecting ${event.names.length} container${event.names.length === 1 ? '' : 's'} into ${event.outputDir}`;
+    case 'container':
+      return event.ok ? `collected ${event.name}` : `${event.name}: ${event.error}`;
+    case 'archive':
+      return `wrote ${event.path}`;
+  }
+}
+
+/** `must-gather [gather] <service> [components...]`: collect a service's containers. */
+export async function runGather(argv: readonly string[], io: CliIo): Promise<number> {
+  const paint = paintFor(io);
+  let exitCode: number = ExitCode.OK;
+
+  const run = async (service: string, components: string[], flags: CliFlags): Promise<void> => {
+    const say = (line: string): void => {
+      if (!flags.quiet) io.stderr(`${paint.dim('must-gather:')} ${line}\n`);
+    };
+    const { value: result, received } = await withSignals(io, (signal) =>
+      gather({
+        service,
+        components,
+        aliases: flags.alias ?? [],
+        containers: flags.container ?? [],
+        labels: flags.label ?? [],
+        ...(flags.runtime ? { runtime: flags.runtime } : {}),
+        ...(flags.transport ? { transport: flags.transport } : {}),
+        ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
+        archive: flags.archive === true,
+        since: flags.since,
+        until: flags.until,
+        tail: flags.tail,
+        timestamps: flags.timestamps === true,
+        ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+        ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
+        env: io.env,
+        signal,
+        onProgress: (event) => say(describeProgress(event)),
+      } satisfies GatherOptions),
+    );
+
+    if (flags.json) io.stdout(JSON.stringify(result, null, 2) + '\n');
+    if (result.outputDir === null) {
+      io.stderr(`${paint.red('must-gather:')} ${formatNoMatch(result)}\n`);
+      exitCode = ExitCode.NO_MATCH;
+      return;
+    }
+    if (!flags.quiet) io.stderr(formatRunReport(result, paint) + '\n');
+    if (!flags.json) io.stdout(`${result.outputDir}\n${result.archivePath ? result.archivePath + '\n' : ''}`);
+    exitCode = signalExitCode(received);
+  };
+
+  return runProgram(buildProgram(io, run), argv, io, () => exitCode);
+}

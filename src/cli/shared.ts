@@ -1,0 +1,110 @@
+import { chalkStderr } from 'chalk';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { errorMessage, MustGatherError, NoEngineError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { NO_PAINT, type Paint } from '../report/text.js';
+
+/** Where the CLI reads and writes; the real process by default, buffers in tests. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  /** Aborts the run (SIGINT/SIGTERM). When absent, the command listens for those signals itself. */
+  readonly signal?: AbortSignal;
+  readonly color?: boolean;
+}
+
+export function resolveIo(io: Partial<CliIo>): CliIo {
+  return {
+    stdout: io.stdout ?? ((text) => void process.stdout.write(text)),
+    stderr: io.stderr ?? ((text) => void process.stderr.write(text)),
+    env: io.env ?? process.env,
+    ...(io.signal ? { signal: io.signal } : {}),
+    ...(io.color !== undefined ? { color: io.color } : {}),
+  };
+}
+
+/** Colour for stderr: chalk decides from the TTY and NO_COLOR/FORCE_COLOR unless the caller said. */
+export function paintFor(io: CliIo): Paint {
+  const enabled = io.color ?? chalkStderr.level > 0;
+  if (!enabled) return NO_PAINT;
+  const c = chalkStderr;
+  return { red: c.red, green: c.green, yellow: c.yellow, dim: c.dim, bold: c.bold };
+}
+
+/** A commander program wired for in-process use: throws instead of exiting, writes through `io`. */
+export function newProgram(name: string, io: CliIo): Command {
+  return new Command(name)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+}
+
+/** Seconds as `90`, `90s`, `2m`, `1h` or `500ms`, to milliseconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const ms = match ? Math.round(Number(match[1]) * factor[(match[2] ?? 's') as keyof typeof factor]) : NaN;
+  if (!Number.isFinite(ms) || ms < 1) throw new InvalidArgumentError('expected a duration such as 120, 90s, 2m or 1h');
+  return ms;
+}
+
+export function parseCount(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return Number(value);
+}
+
+export function collectRepeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Listen for SIGINT/SIGTERM while `body` runs; returns the signal received, if any. */
+export async function withSignals<T>(io: CliIo, body: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; received: NodeJS.Signals | null }> {
+  if (io.signal) {
+    const value = await body(io.signal);
+    return { value, received: io.signal.aborted ? (String(io.signal.reason) as NodeJS.Signals) : null };
+  }
+  const controller = new AbortController();
+  let received: NodeJS.Signals | null = null;
+  const onSignal = (name: NodeJS.Signals): void => {
+    received = name;
+    controller.abort(name);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return { value: await body(controller.signal), received };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function signalExitCode(received: NodeJS.Signals | null): number {
+  return received === 'SIGINT' ? 130 : received === 'SIGTERM' ? 143 : ExitCode.OK;
+}
+
+/** Parse and run `program`; map what it throws to an exit code and one clear line on stderr. */
+export async function runProgram(program: Command, argv: readonly string[], io: CliIo, outcome: () => number): Promise<number> {
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; every other commander error is a usage error.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    const paint = paintFor(io);
+    if (error instanceof MustGatherError) {
+      io.stderr(`${paint.red('must-gather:')} ${error.message}\n`);
+      if (error instanceof NoEngineError) {
+        io.stderr('Install podman or docker (see scripts/setup-engines.sh), or point CONTAINER_HOST/DOCKER_HOST at an engine.\n');
+        return ExitCode.NO_ENGINE;
+      }
+      return ExitCode.USAGE;
+    }
+    io.stderr(`${paint.red('must-gather: unexpected error:')} ${errorMessage(error)}\n`);
+    if (program.opts().verbose && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return ExitCode.INTERNAL;
+  }
+  return outcome();
+}

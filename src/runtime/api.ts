@@ -1,0 +1,210 @@
+import { PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { LogDemuxer } from './demux.js';
+import { endpointUrl, type Endpoint } from './endpoint.js';
+import { parseContainerList, parseInspect } from './parse.js';
+import {
+  ContainerGoneError,
+  EngineCancelledError,
+  EngineError,
+  type ContainerDetails,
+  type ContainerRuntime,
+  type ContainerSummary,
+  type LogOptions,
+  type LogStream,
+  type RuntimeInfo,
+  type RuntimeName,
+} from './types.js';
+
+/** What `/version` says of the engine behind a socket. */
+export interface EngineIdentity {
+  readonly name: RuntimeName;
+  readonly version: string;
+  readonly versionInfo: unknown;
+}
+
+/** podman's compat `/version` lists a "Podman Engine" component; the socket path proves nothing. */
+export function identifyEngine(versionInfo: unknown): EngineIdentity {
+  const v = (versionInfo ?? {}) as { Version?: unknown; Components?: { Name?: unknown; Version?: unknown }[] };
+  const components = Array.isArray(v.Components) ? v.Components : [];
+  const podman = components.find((c) => typeof c.Name === 'string' && /podman/i.test(c.Name));
+  const version = typeof podman?.Version === 'string' ? podman.Version : typeof v.Version === 'string' ? v.Version : 'unknown';
+  return { name: podman ? 'podman' : 'docker', version, versionInfo };
+}
+
+const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/**
+ * `--since`/`--until` as the API wants them: Unix seconds. The CLIs take RFC 3339, Unix time or a Go
+ * duration ("10m" = 10 minutes ago); so does this. docker-modem would JSON-encode a Date.
+ */
+export function toUnixSeconds(value: string, now: Date): string {
+  if (/^\d+(\.\d+)?$/.test(value)) return value;
+  if (GO_DURATION.test(value)) {
+    let seconds = 0;
+    for (const [, amount, , unit] of value.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
+      seconds += Number(amount) * (UNIT_SECONDS[unit as string] ?? 0);
+    }
+    return String(Math.floor(now.getTime() / 1000 - seconds));
+  }
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) throw new EngineError(`cannot read "${value}" as a time`);
+  return String(Math.floor(parsed / 1000));
+}
+
+/** Status and message of a docker-modem error, which carries the engine's JSON `message`. */
+function modemError(error: unknown): { status: number | undefined; message: string } {
+  const e = error as { statusCode?: number; json?: { message?: string; cause?: string }; message?: string };
+  return { status: e.statusCode, message: e.json?.message ?? e.message ?? String(error) };
+}
+
+function mapError(error: unknown, what: string, signal?: AbortSignal): EngineError {
+  if (signal?.aborted) return new EngineCancelledError(`${what} was cancelled`, { cause: error });
+  const { status, message } = modemError(error);
+  if (status === 404) return new ContainerGoneError(`no such container: ${message}`, { cause: error });
+  return new EngineError(`${what} failed: ${message}`, { cause: error });
+}
+
+export interface ApiRuntimeOptions {
+  readonly endpoint: Endpoint;
+  /** Which engine serves the socket (from {@link identifyEngine}). */
+  readonly name: RuntimeName;
+  readonly now?: () => Date;
+}
+
+/** An engine reached over its Docker-compatible Engine API (docker, or `podman system service`). */
+export class ApiRuntime implements ContainerRuntime {
+  readonly name: RuntimeName;
+  readonly transport = 'api';
+  readonly endpoint: Endpoint;
+  readonly #now: () => Date;
+  #client: Promise<Dockerode> | undefined;
+
+  constructor(options: ApiRuntimeOptions) {
+    this.name = options.name;
+    this.endpoint = options.endpoint;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async info(signal?: AbortSignal): Promise<RuntimeInfo> {
+    // dockerode's types omit the options argument that carries `abortSignal` (its code reads it).
+    const client = (await this.#docker()) as unknown as Record<'version' | 'info', (options: object) => Promise<unknown>>;
+    const [versionInfo, info] = await Promise.all([
+      client.version({ abortSignal: signal }).catch((e: unknown) => Promise.reject(mapError(e, 'version', signal))),
+      client.info({ abortSignal: signal }).catch((e: unknown) => Promise.reject(mapError(e, 'info', signal))),
+    ]);
+    return {
+      name: this.name,
+      transport: 'api',
+      version: identifyEngine(versionInfo).version,
+      endpoint: endpointUrl(this.endpoint),
+      info,
+      versionInfo,
+    };
+  }
+
+  async list(options: { labels?: readonly string[]; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
+    const client = await this.#docker();
+    const labels = options.labels ?? [];
+    const query = { all: true, ...(labels.length > 0 ? { filters: { label: [...labels] } } : {}), abortSignal: options.signal };
+    try {
+      const rows = await client.listContainers(query as Dockerode.ContainerListOptions);
+      return parseContainerList(JSON.stringify(rows));
+    } catch (error) {
+      throw mapError(error, 'list', options.signal);
+    }
+  }
+
+  async inspect(id: string, signal?: AbortSignal): Promise<ContainerDetails> {
+    const client = await this.#docker();
+    try {
+      return parseInspect(await client.getContainer(id).inspect({ abortSignal: signal } as object));
+    } catch (error) {
+      throw mapError(error, 'inspect', signal);
+    }
+  }
+
+  logs(container: { readonly id: string; readonly tty: boolean }, options: LogOptions, signal?: AbortSignal): LogStream {
+    const out = new PassThrough();
+    const finished = this.#streamLogs(container, options, out, signal);
+    // The caller learns of failure through `finished`, after `out` has ended with what did arrive.
+    finished.catch(() => {});
+    return { stream: out, finished };
+  }
+
+  async #streamLogs(container: { id: string; tty: boolean }, options: LogOptions, out: PassThrough, signal?: AbortSignal): Promise<void> {
+    let res: NodeJS.ReadableStream;
+    try {
+      res = await this.#dialLogs(container.id, options, signal);
+    } catch (error) {
+      out.end();
+      throw mapError(error, 'logs', signal);
+    }
+    // TTY logs are raw bytes; otherwise frames, whatever Content-Type says (podman sends raw-stream for both).
+    const demuxer = container.tty ? null : new LogDemuxer();
+    const source = demuxer ? res.pipe(demuxer) : res;
+    source.pipe(out);
+    const failure = await new Promise<unknown>((resolve) => {
+      source.once('end', () => resolve(null));
+      res.once('error', (error) => {
+        // pipe() does not end the destination on error: end it so the caller keeps what arrived.
+        res.unpipe();
+        if (demuxer) demuxer.end();
+        else out.end();
+        resolve(error);
+      });
+    });
+    if (demuxer) await new Promise<void>((resolve) => (out.writableFinished ? resolve() : out.once('finish', () => resolve())));
+    if (failure !== null) throw mapError(failure, 'logs stream', signal);
+    if (demuxer?.daemonError) throw new EngineError(`engine reported: ${demuxer.daemonError}`);
+    if (demuxer && demuxer.missingBytes > 0) throw new EngineError(`log stream ended inside a frame: ${demuxer.missingBytes} bytes missing`);
+  }
+
+  async #dialLogs(id: string, options: LogOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    const client = await this.#docker();
+    const now = this.#now();
+    const query: Record<string, string | boolean> = { stdout: true, stderr: true, follow: false };
+    if (options.timestamps) query.timestamps = true;
+    if (options.tail !== undefined) query.tail = options.tail;
+    if (options.since !== undefined) query.since = toUnixSeconds(options.since, now);
+    if (options.until !== undefined) query.until = toUnixSeconds(options.until, now);
+    // dockerode's container.logs({ follow: false }) buffers the whole log (and fails past ~512 MiB): dial a stream.
+    return new Promise((resolve, reject) => {
+      client.modem.dial(
+        {
+          path: `/containers/${encodeURIComponent(id)}/logs?`,
+          method: 'GET',
+          options: query,
+          isStream: true,
+          abortSignal: signal,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error', 501: 'logs not supported' },
+        },
+        (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as NodeJS.ReadableStream)),
+      );
+    });
+  }
+
+  /** dockerode is loaded on first use, so `must-gather --help` does not pay for it. */
+  #docker(): Promise<Dockerode> {
+    this.#client ??= import('dockerode').then((mod) => {
+      // A CommonJS module: its export is `default` under ESM.
+      const Docker = (mod as unknown as { default: typeof Dockerode }).default;
+      return new Docker(dockerOptions(this.endpoint));
+    });
+    return this.#client;
+  }
+}
+
+/** Every connection field set, so docker-modem's own DOCKER_HOST defaults (read from process.env) never leak in. */
+function dockerOptions(endpoint: Endpoint): Dockerode.DockerOptions {
+  const none = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined };
+  switch (endpoint.kind) {
+    case 'unix':
+      return { ...none, socketPath: endpoint.socketPath };
+    case 'tcp':
+      return { ...none, host: endpoint.host, port: endpoint.port, protocol: endpoint.tls ? 'https' : 'http', ...(endpoint.tls ?? {}) };
+    case 'ssh':
+      return { ...none, host: endpoint.host, port: endpoint.port, protocol: 'ssh', username: endpoint.username };
+  }
+}
