@@ -1,6 +1,5 @@
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { create } from 'tar';
 
 /**
  * Pack `dir` into `<dir>.tar.gz` beside it, with the folder's name as the top entry.
@@ -11,6 +10,8 @@ export async function writeArchive(dir: string): Promise<string> {
   const target = `${dir}.tar.gz`;
   const partial = `${target}.partial-${process.pid}`;
   try {
+    // tar is loaded only when an archive is asked for.
+    const { create } = await import('tar');
     await create({ gzip: true, portable: true, cwd: dirname(dir), file: partial, mode: 0o600 }, [basename(dir)]);
     await rename(partial, target);
   } catch (error) {

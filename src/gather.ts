@@ -124,11 +124,13 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   const outputDir = await createRunFolder(resolved.outputDir, resolved.service, startedAt);
   progress({ type: 'matched', names: selected.map((s) => s.container.name), outputDir });
   const contexts = new Map<DetectedRuntime, CollectContext>();
+  const runtimeFiles: Promise<void>[] = [];
   for (const engine of engines) {
     const prefix = multi ? engine.info.name : '';
     if (prefix) await mkdir(join(outputDir, prefix), { mode: 0o700 });
-    await writeRuntimeInfo(join(outputDir, prefix), engine.info, engine.reason);
     contexts.set(engine, { runtime: engine.runtime, dir: outputDir, prefix, logs: resolved.logs, signal, abortReason });
+    // The engine's `version`/`info` documents are slow on podman: fetched while the logs are collected.
+    runtimeFiles.push(writeRuntimeInfo(join(outputDir, prefix), engine, signal));
   }
 
   const containers = await mapPool(selected, resolved.concurrency, async ({ engine, container }) => {
@@ -141,6 +143,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
     return record;
   });
 
+  await Promise.all(runtimeFiles);
   const interruption = signal.aborted ? abortReason() : null;
   const incomplete = interruption !== null || containers.some((c) => !c.complete);
   const archiveTarget = resolved.archive ? { path: `${outputDir}.tar.gz` } : null;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ContainerRecord } from './collect.js';
 import type { ResolvedOptions } from './options.js';
 import { writeNewFile } from './output.js';
-import type { RuntimeInfo } from './runtime/types.js';
+import { errorMessage } from './errors.js';
+import type { ContainerRuntime, RuntimeInfo } from './runtime/types.js';
 import { TOOL } from './version.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -51,6 +52,16 @@ export async function writeManifest(dir: string, manifest: Manifest, options: { 
   else await writeNewFile(path, text);
 }
 
-export async function writeRuntimeInfo(dir: string, info: RuntimeInfo, reason: string): Promise<void> {
-  await writeNewFile(join(dir, RUNTIME_FILE), JSON.stringify({ ...info, reason }, null, 2) + '\n');
+/** runtime.json: which engine, why, and its own `version` and `info` documents (or why they are missing). */
+export async function writeRuntimeInfo(
+  dir: string,
+  engine: { readonly runtime: ContainerRuntime; readonly info: RuntimeInfo; readonly reason: string },
+  signal?: AbortSignal,
+): Promise<void> {
+  const described = await engine.runtime.describe(signal).then(
+    (d) => ({ ...d, error: null }),
+    (error: unknown) => ({ versionInfo: null, info: null, error: `could not describe the engine: ${errorMessage(error)}` }),
+  );
+  const document = { ...engine.info, reason: engine.reason, ...described };
+  await writeNewFile(join(dir, RUNTIME_FILE), JSON.stringify(document, null, 2) + '\n');
 }

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { EngineErrorHoldback } from './holdback.js';
 import { isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
 import {
@@ -8,6 +7,7 @@ import {
   type ContainerDetails,
   type ContainerRuntime,
   type ContainerSummary,
+  type EngineDescription,
   type LogOptions,
   type LogStream,
   type RuntimeInfo,
@@ -37,22 +37,26 @@ export class CliRuntime implements ContainerRuntime {
   }
 
   async info(signal?: AbortSignal): Promise<RuntimeInfo> {
-    // docker needs a Go template for JSON; podman takes `json`. `version` fails when a docker daemon is down.
-    const format = this.name === 'docker' ? '{{json .}}' : 'json';
-    const versionInfo = JSON.parse(await this.#run(['version', '--format', format], signal)) as unknown;
-    const info = JSON.parse(await this.#run(['info', '--format', format], signal)) as unknown;
-    return {
-      name: this.name,
-      transport: 'cli',
-      version: engineVersion(versionInfo),
-      endpoint: this.command,
-      info,
-      versionInfo,
-    };
+    // `docker version` fails when its daemon is down, so this also proves the engine answers.
+    const versionInfo = JSON.parse(await this.#run(['version', '--format', this.#jsonFormat], signal)) as unknown;
+    return { name: this.name, transport: 'cli', version: engineVersion(versionInfo), endpoint: this.command };
+  }
+
+  async describe(signal?: AbortSignal): Promise<EngineDescription> {
+    const [versionInfo, info] = await Promise.all([
+      this.#run(['version', '--format', this.#jsonFormat], signal),
+      this.#run(['info', '--format', this.#jsonFormat], signal),
+    ]);
+    return { versionInfo: JSON.parse(versionInfo) as unknown, info: JSON.parse(info) as unknown };
+  }
+
+  /** docker needs a Go template for JSON; podman takes `json`. */
+  get #jsonFormat(): string {
+    return this.name === 'docker' ? '{{json .}}' : 'json';
   }
 
   async list(options: { labels?: readonly string[]; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
-    const format = this.name === 'docker' ? '{{json .}}' : 'json';
+    const format = this.#jsonFormat;
     // Label filters are exact matches in both engines (unlike `name=`, an unanchored regex, never used here).
     const filters = (options.labels ?? []).flatMap((label) => ['--filter', `label=${label}`]);
     const args = ['ps', '--all', '--no-trunc', ...filters, '--format', format];
@@ -70,31 +74,33 @@ export class CliRuntime implements ContainerRuntime {
   logs(container: { readonly id: string }, options: LogOptions, signal?: AbortSignal): LogStream {
     // `2>&1` inside the engine's own process: stdout and stderr share one pipe, so the interleaving is
     // the engine's, as `podman logs c > f 2>&1` gives it. `exec` leaves no shell behind to orphan.
-    const subprocess = execa('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', this.command, 'logs', ...logFlags(options), container.id], {
-      ...this.#baseOptions(signal),
-      stdout: 'pipe',
-      stderr: 'ignore',
-      buffer: false,
+    const args = ['-c', 'exec "$0" "$@" 2>&1', this.command, 'logs', ...logFlags(options), container.id];
+    const result = import('execa').then(({ execa }) => {
+      const subprocess = execa('/bin/sh', args, { ...this.#baseOptions(signal), stdout: 'pipe', stderr: 'ignore', buffer: false });
+      subprocess.stdout.on('error', () => holdback.end());
+      subprocess.stdout.pipe(holdback);
+      return subprocess.then((r) => r);
     });
-    const result = subprocess.then((r) => r);
+    result.catch(() => holdback.end());
     const holdback = new EngineErrorHoldback(ERROR_TAIL_BYTES, async () => {
       const r = await result;
       return r.failed && !r.isCanceled && r.exitCode !== undefined;
     });
-    subprocess.stdout.on('error', () => holdback.end());
-    subprocess.stdout.pipe(holdback);
     const finished = new Promise<void>((resolve, reject) => {
       holdback.once('end', () => {
-        void result.then((r) => {
+        result.then((r) => {
           if (r.isCanceled) reject(new EngineCancelledError(`${this.name} logs was cancelled`));
           else if (!r.failed) resolve();
           else {
             const text = holdback.engineError ?? `${this.name} logs failed: ${r.shortMessage ?? `exit code ${r.exitCode}`}`;
             reject(isContainerGoneMessage(text) ? new ContainerGoneError(text) : new EngineError(text));
           }
-        });
+        }, reject);
       });
     });
+    // The caller awaits `finished` only after consuming `stream`: mark it handled so an early rejection
+    // (cancellation) is not an unhandled one that ends the process.
+    finished.catch(() => {});
     return { stream: holdback, finished };
   }
 
@@ -110,6 +116,8 @@ export class CliRuntime implements ContainerRuntime {
   }
 
   async #run(args: string[], signal?: AbortSignal): Promise<string> {
+    // execa is loaded on first use, so `must-gather --help` does not pay for it.
+    const { execa } = await import('execa');
     const result = await execa(this.command, args, { ...this.#baseOptions(signal), stripFinalNewline: false });
     if (result.isCanceled) throw new EngineCancelledError(`${this.name} ${args[0]} was cancelled`);
     if (!result.failed) return String(result.stdout);

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { homedir as osHomedir } from 'node:os';
 import { errorMessage, NoEngineError, UsageError, type EngineAttempt } from '../errors.js';
-import { ApiRuntime, identifyEngine } from './api.js';
+import { ApiRuntime } from './api.js';
 import { CliRuntime } from './cli.js';
-import { parseEndpoint, type Endpoint } from './endpoint.js';
+import { endpointUrl, parseEndpoint, type Endpoint } from './endpoint.js';
 import { socketCandidates, type SocketCandidate } from './sockets.js';
 import type { ContainerRuntime, RuntimeChoice, RuntimeInfo, RuntimeName, TransportChoice } from './types.js';
 
@@ -96,11 +96,9 @@ async function connectApi(endpoint: Endpoint, signal: AbortSignal): Promise<{ ru
     if (!found.isSocket()) throw new Error('not a socket');
   }
   // Identify the engine from what it says of itself, then make the adapter under that name.
-  const probe = new ApiRuntime({ endpoint, name: 'docker' });
-  const info = await probe.info(signal);
-  const identity = identifyEngine(info.versionInfo);
+  const identity = await new ApiRuntime({ endpoint }).identify(signal);
   const runtime = new ApiRuntime({ endpoint, name: identity.name });
-  return { runtime, info: { ...info, name: identity.name } };
+  return { runtime, info: { name: identity.name, transport: 'api', version: identity.version, endpoint: endpointUrl(endpoint) } };
 }
 
 /** Remembers each place's answer during one detection, so `--runtime all` probes nothing twice. */

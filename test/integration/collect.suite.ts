@@ -140,6 +140,7 @@ export function collectionSuite(name: RuntimeName, transport: TransportName): vo
         name: real.name,
         transport: real.transport,
         info: (signal) => real.info(signal),
+        describe: (signal) => real.describe(signal),
         list: (options) => real.list(options),
         logs: (container, options, signal) => real.logs(container, options, signal),
         inspect: async (id, signal) => {

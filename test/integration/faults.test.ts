@@ -11,7 +11,7 @@ import { BIN, runBin } from '../helpers/run-cli.js';
 
 const HANGING_ENGINE = fileURLToPath(new URL('../fixtures/hanging-engine/engine.sh', import.meta.url));
 
-/** A PATH on which `name` answers through the real engine but hangs in `logs` for `hangSeconds`. */
+/** A PATH on which `name`'s CLI answers through the real engine but hangs in `logs` (used with --transport cli). */
 function hangingPath(name: RuntimeName): string {
   const dir = tempDir('must-gather-fake-engine-');
   symlinkSync(HANGING_ENGINE, join(dir, name));
@@ -40,7 +40,7 @@ for (const name of ENGINES) {
       const out = tempDir();
       const hang = 900_000 + Math.floor(Math.random() * 90_000);
       const env = { ...process.env, NO_COLOR: '1', PATH: hangingPath(name), MG_REAL_ENGINE: realEngine(name), MG_HANG_SECONDS: String(hang) };
-      const cli = await runBin([service, '--runtime', name, '--output-dir', out, '--timeout', '3s', '--concurrency', '2', '--json'], { env });
+      const cli = await runBin([service, '--runtime', name, '--transport', 'cli', '--output-dir', out, '--timeout', '3s', '--concurrency', '2', '--json'], { env });
       expect(cli.code).toBe(0);
       const result = JSON.parse(cli.stdout) as GatherResult;
       expect(result.incomplete).toBe(true);
@@ -65,7 +65,7 @@ for (const name of ENGINES) {
       const out = tempDir();
       const hang = 900_000 + Math.floor(Math.random() * 90_000);
       const env = { ...process.env, NO_COLOR: '1', PATH: hangingPath(name), MG_REAL_ENGINE: realEngine(name), MG_HANG_SECONDS: String(hang) };
-      const child = spawn(process.execPath, [BIN, service, '--runtime', name, '--output-dir', out, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, service, '--runtime', name, '--transport', 'cli', '--output-dir', out, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
