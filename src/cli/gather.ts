@@ -132,8 +132,17 @@ export async function runGather(argv: readonly string[], io: CliIo): Promise<num
         env: io.env,
         signal,
         onProgress: (event) => say(describeProgress(event)),
-      } satisfies GatherOptions),
+      } satisfies GatherOptions).catch((error: unknown) => {
+        // Interrupted before the run folder existed (e.g. while looking for an engine): nothing to keep.
+        if (signal.aborted) return null;
+        throw error;
+      }),
     );
+    if (result === null) {
+      io.stderr(`${paint.red('must-gather:')} interrupted before anything was collected; nothing written\n`);
+      exitCode = signalExitCode(received) || 130;
+      return;
+    }
 
     if (flags.json) io.stdout(JSON.stringify(result, null, 2) + '\n');
     if (result.outputDir === null) {

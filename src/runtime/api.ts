@@ -49,7 +49,8 @@ export function toUnixSeconds(value: string, now: Date): string {
     }
     return String(Math.floor(now.getTime() / 1000 - seconds));
   }
-  const parsed = Date.parse(value);
+  // Only RFC 3339 dates: Date.parse alone accepts loose text such as "abc 1".
+  const parsed = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(parsed)) throw new EngineError(`cannot read "${value}" as a time`);
   return String(Math.floor(parsed / 1000));
 }
@@ -217,9 +218,25 @@ export class ApiRuntime implements ContainerRuntime {
     this.#client ??= import('dockerode').then((mod) => {
       // A CommonJS module: its export is `default` under ESM.
       const Docker = (mod as unknown as { default: typeof Dockerode }).default;
-      return new Docker(dockerOptions(this.endpoint));
+      return withoutDockerEnv(() => new Docker(dockerOptions(this.endpoint)));
     });
     return this.#client;
+  }
+}
+
+/**
+ * docker-modem's constructor reads process.env.DOCKER_HOST and loads DOCKER_CERT_PATH's certificates as
+ * defaults, and throws when they are unreadable, even when it is given an explicit socket. Our endpoint
+ * is already resolved from the env we were given, so hide those variables for the (synchronous) construction.
+ */
+function withoutDockerEnv<T>(construct: () => T): T {
+  const names = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT', 'DOCKER_PATH_PREFIX'];
+  const saved = names.map((name) => [name, process.env[name]] as const);
+  for (const name of names) delete process.env[name];
+  try {
+    return construct();
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
   }
 }
 

@@ -5,7 +5,7 @@ import { ApiRuntime } from './api.js';
 import { CliRuntime } from './cli.js';
 import { endpointUrl, parseEndpoint, type Endpoint } from './endpoint.js';
 import { socketCandidates, type SocketCandidate } from './sockets.js';
-import type { ContainerRuntime, RuntimeChoice, RuntimeInfo, RuntimeName, TransportChoice } from './types.js';
+import { EngineCancelledError, type ContainerRuntime, type RuntimeChoice, type RuntimeInfo, type RuntimeName, type TransportChoice } from './types.js';
 
 export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['auto', 'podman', 'docker', 'all'];
 export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'api', 'cli'];
@@ -124,6 +124,7 @@ class Prober {
   }
 
   api(candidate: SocketCandidate): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
+    if (this.#options.signal?.aborted) return Promise.resolve(null);
     let pending = this.#api.get(candidate.address);
     if (!pending) {
       pending = this.#probeApi(candidate);
@@ -155,6 +156,7 @@ class Prober {
   }
 
   cli(name: RuntimeName): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
+    if (this.#options.signal?.aborted) return Promise.resolve(null);
     let pending = this.#cli.get(name);
     if (!pending) {
       pending = this.#probeCli(name);
@@ -182,8 +184,11 @@ class Prober {
 /** Sockets the user pointed at (CONTAINER_HOST, DOCKER_HOST, a docker context) rather than default paths. */
 const USER_POINTED = /^(CONTAINER_HOST|DOCKER_HOST|docker context)/;
 
-/** Find `wanted` over its API sockets first (unless `cli`), then its CLI (unless `api`). */
-async function detectEngine(prober: Prober, wanted: RuntimeName, transport: TransportChoice, env: NodeJS.ProcessEnv): Promise<DetectedRuntime | null> {
+/**
+ * Find `wanted` over its API sockets first (unless `cli`), then its CLI (unless `api`).
+ * `cliReason` says why the CLI would be chosen, e.g. `--runtime podman` or `podman answered`.
+ */
+async function detectEngine(prober: Prober, wanted: RuntimeName, transport: TransportChoice, cliReason: string): Promise<DetectedRuntime | null> {
   if (transport !== 'cli') {
     for (const candidate of prober.sockets()) {
       const connected = await prober.api(candidate);
@@ -191,10 +196,8 @@ async function detectEngine(prober: Prober, wanted: RuntimeName, transport: Tran
     }
   }
   if (transport !== 'api') {
-    for (const candidate of runtimeCandidates(wanted, env)) {
-      const connected = await prober.cli(candidate.name);
-      if (connected) return { ...connected, reason: candidate.reason };
-    }
+    const connected = await prober.cli(wanted);
+    if (connected) return { ...connected, reason: cliReason };
   }
   return null;
 }
@@ -211,8 +214,8 @@ async function detectAuto(prober: Prober, transport: TransportChoice, env: NodeJ
     }
   }
   // The CLIs honour CONTAINER_HOST and DOCKER_HOST themselves: prefer the engine they point at.
-  for (const { name } of runtimeCandidates('auto', env)) {
-    const found = await detectEngine(prober, name, transport, env);
+  for (const { name, reason } of runtimeCandidates('auto', env)) {
+    const found = await detectEngine(prober, name, transport, reason);
     if (found) return found;
   }
   return null;
@@ -240,11 +243,12 @@ export async function detectRuntimes(options: DetectOptions = {}): Promise<Detec
     if (found) chosen.push(found);
   } else {
     for (const name of choice === 'all' ? ENGINES : [choice]) {
-      if (options.signal?.aborted) break;
-      const found = await detectEngine(prober, name, transport, env);
+      const found = await detectEngine(prober, name, transport, choice === 'all' ? `${name} answered` : `--runtime ${name}`);
       if (found) chosen.push(found);
     }
   }
+  // Interrupted while looking: say so, rather than "no engine" with every reason reading "aborted".
+  if (options.signal?.aborted) throw new EngineCancelledError('interrupted while looking for an engine', { cause: options.signal.reason });
   if (chosen.length === 0) throw new NoEngineError(attemptsOf(prober.probes));
   return { chosen, probes: prober.probes };
 }

@@ -49,11 +49,12 @@ export function parseEndpoint(address: string, { env, homedir, readFile = readFi
   } catch {
     throw new Error(`not an engine address: ${address}`);
   }
+  if (url.protocol !== 'ssh:' && url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`unsupported engine address scheme ${url.protocol} in ${address}`);
+  }
+  if (url.hostname === '') throw new Error(`no host in engine address ${address}`);
   if (url.protocol === 'ssh:') {
     return { kind: 'ssh', host: url.hostname, port: Number(url.port || 22), username: url.username || undefined };
-  }
-  if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`unsupported engine address scheme ${url.protocol} in ${address}`);
   }
   const port = Number(url.port || (url.protocol === 'https:' ? 2376 : 2375));
   const wantsTls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '' && env.DOCKER_TLS_VERIFY !== '0') || port === 2376;

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/cli.js';
+import { parseDuration } from '../../src/cli/shared.js';
 
 describe('parseDuration', () => {
   it.each([

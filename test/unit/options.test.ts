@@ -35,6 +35,7 @@ describe('resolveOptions defaults', () => {
       containers: [],
       labels: [],
       runtime: 'auto',
+      transport: 'auto',
       outputDir: DEFAULT_OUTPUT_DIR,
       archive: false,
       concurrency: DEFAULT_CONCURRENCY,
@@ -69,7 +70,7 @@ describe('resolveOptions defaults', () => {
 
   it('rejects an invalid runtime from the env', () => {
     const error = usageError(() => resolve({ service: 'sp', env: { MUST_GATHER_RUNTIME: 'containerd' } }));
-    expect(error.message).toBe('invalid runtime "containerd": expected one of auto, podman, docker');
+    expect(error.message).toBe('invalid runtime "containerd": expected one of auto, podman, docker, all');
   });
 });
 
@@ -206,5 +207,14 @@ describe('empty environment variables mean the default', () => {
   it('MUST_GATHER_DIR="" and MUST_GATHER_RUNTIME="" fall back to the defaults', () => {
     const resolved = resolveOptions({ service: 'sp', env: { MUST_GATHER_DIR: '', MUST_GATHER_RUNTIME: '' } });
     expect([resolved.outputDir, resolved.runtime]).toEqual(['/tmp/kubernaut-must-gather', 'auto']);
+  });
+});
+
+describe('transport', () => {
+  it('comes from the option, else MUST_GATHER_TRANSPORT, else auto; anything else is a usage error', () => {
+    expect(resolveOptions({ service: 'sp', env: {} }).transport).toBe('auto');
+    expect(resolveOptions({ service: 'sp', env: { MUST_GATHER_TRANSPORT: 'api' } }).transport).toBe('api');
+    expect(resolveOptions({ service: 'sp', transport: 'cli', env: { MUST_GATHER_TRANSPORT: 'api' } }).transport).toBe('cli');
+    expect(() => resolveOptions({ service: 'sp', env: { MUST_GATHER_TRANSPORT: 'grpc' } })).toThrow('invalid transport "grpc": expected one of auto, api, cli');
   });
 });

@@ -5,6 +5,7 @@ import { formatBytes, formatContainerLine, formatNoMatch, formatRunReport, NO_PA
 
 function record(overrides: Partial<ContainerRecord> & Pick<ContainerRecord, 'name'>): ContainerRecord {
   return {
+    runtime: 'podman',
     id: 'aaaaaaaaaaaa',
     image: 'localhost/busybox:latest',
     state: 'running',
@@ -27,7 +28,8 @@ function result(overrides: Partial<GatherResult> = {}): GatherResult {
     outputDir: '/tmp/mg/signalprocessing-integration-20260102-030405',
     archivePath: null,
     archiveError: null,
-    runtime: { name: 'podman', transport: 'cli', version: '4.3.1', reason: 'podman answered' },
+    runtime: { name: 'podman', transport: 'cli', version: '4.3.1', endpoint: 'podman', reason: 'podman answered' },
+    runtimes: [{ name: 'podman', transport: 'cli', version: '4.3.1', endpoint: 'podman', reason: 'podman answered' }],
     containers: [],
     available: [],
     missing: [],
@@ -176,7 +178,7 @@ describe('formatNoMatch', () => {
 
   it('honours a custom limit and names the runtime', () => {
     const text = formatNoMatch(
-      result({ available: ['a', 'b', 'c'], runtime: { name: 'docker', transport: 'cli', version: '27', reason: 'r' } }),
+      result({ available: ['a', 'b', 'c'], runtime: { name: 'docker', transport: 'cli', version: '27', endpoint: 'docker', reason: 'r' } }),
       2,
     );
     expect(text).toBe(
