@@ -4,7 +4,7 @@ import type { ContainerRecord } from './collect.js';
 import type { ResolvedOptions } from './options.js';
 import { writeNewFile } from './output.js';
 import { errorMessage } from './errors.js';
-import type { ContainerRuntime, RuntimeInfo } from './runtime/types.js';
+import type { ContainerRuntime, EngineDescription, RuntimeInfo } from './runtime/types.js';
 import { TOOL } from './version.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -52,16 +52,19 @@ export async function writeManifest(dir: string, manifest: Manifest, options: { 
   else await writeNewFile(path, text);
 }
 
-/** runtime.json: which engine, why, and its own `version` and `info` documents (or why they are missing). */
-export async function writeRuntimeInfo(
-  dir: string,
-  engine: { readonly runtime: ContainerRuntime; readonly info: RuntimeInfo; readonly reason: string },
-  signal?: AbortSignal,
-): Promise<void> {
-  const described = await engine.runtime.describe(signal).then(
+/** The engine's `version`/`info` documents, or why they could not be had; never rejects. */
+export type Description = EngineDescription & { readonly error: string | null };
+
+/** Ask the engine to describe itself (slow on podman): start it early, write runtime.json when it is done. */
+export function describeEngine(runtime: ContainerRuntime, signal?: AbortSignal): Promise<Description> {
+  return runtime.describe(signal).then(
     (d) => ({ ...d, error: null }),
     (error: unknown) => ({ versionInfo: null, info: null, error: `could not describe the engine: ${errorMessage(error)}` }),
   );
-  const document = { ...engine.info, reason: engine.reason, ...described };
+}
+
+/** runtime.json: which engine, why, and its own `version` and `info` documents (or why they are missing). */
+export async function writeRuntimeInfo(dir: string, engine: { readonly info: RuntimeInfo; readonly reason: string }, description: Promise<Description>): Promise<void> {
+  const document = { ...engine.info, reason: engine.reason, ...(await description) };
   await writeNewFile(join(dir, RUNTIME_FILE), JSON.stringify(document, null, 2) + '\n');
 }
