@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { SelectedContainer } from './discover.js';
 import { errorMessage } from './errors.js';
+import { createSizeLimiter } from './limit.js';
 import { describeFile, safeFileStem, writeNewFile, writeStreamToFile, type FileRecord } from './output.js';
+import { createRedactor, redactInspect, type CompiledRedaction } from './redact/index.js';
 import {
   ContainerGoneError,
   EngineCancelledError,
@@ -39,10 +41,20 @@ export interface CollectContext {
   /** Sub-folder of the run folder for this engine's files ('' for none). */
   readonly prefix: string;
   readonly logs: LogOptions;
+  /** The run's signal (overall --timeout, interruption). */
   readonly signal: AbortSignal;
   /** Why `signal` fired, in words, for the records. */
   readonly abortReason: () => string;
+  /** Bound on each container's inspect and on its log, in milliseconds; null for none but the run's. */
+  readonly containerTimeoutMs: number | null;
+  /** What to redact, or null with --no-redact. */
+  readonly redaction: CompiledRedaction | null;
+  /** Keep at most this many bytes of each log (head and tail), or null. */
+  readonly maxLogBytes: number | null;
 }
+
+/** What inspecting a container gave: its details, or why there are none. */
+export type Inspection = { readonly details: ContainerDetails; readonly error: null } | { readonly details: null; readonly error: unknown };
 
 function baseRecord(container: SelectedContainer, runtime: RuntimeName, details: ContainerDetails | null): Omit<ContainerRecord, 'files' | 'error' | 'complete'> {
   const s = container.summary;
@@ -66,15 +78,36 @@ export function notCollected(container: SelectedContainer, runtime: RuntimeName,
   return { ...baseRecord(container, runtime, null), files: [], error: `not collected: ${reason}`, complete: false };
 }
 
+/** The run's signal, bounded further by the per-container timeout; and why it fired. */
+function containerSignal(ctx: CollectContext): { signal: AbortSignal; reason: () => string } {
+  if (ctx.containerTimeoutMs === null) return { signal: ctx.signal, reason: ctx.abortReason };
+  const own = AbortSignal.timeout(ctx.containerTimeoutMs);
+  return {
+    signal: AbortSignal.any([ctx.signal, own]),
+    reason: () => (ctx.signal.aborted ? ctx.abortReason() : `timed out after ${ctx.containerTimeoutMs! / 1000} s (--container-timeout)`),
+  };
+}
+
+/** Phase one: ask the engine for the container's details. Every inspection ends before any log is read,
+ * so that secrets from every container's environment are known before the first log byte is written. */
+export async function inspectContainer(container: SelectedContainer, ctx: CollectContext): Promise<Inspection> {
+  const { signal } = containerSignal(ctx);
+  try {
+    return { details: await ctx.runtime.inspect(container.summary.id, signal), error: null };
+  } catch (error) {
+    return { details: null, error };
+  }
+}
+
 /**
- * Collect one container: `<name>_inspect.json`, then `<name>.log` streamed by the engine into the file.
- * Never throws for engine trouble: a failure is recorded and whatever was written is kept.
+ * Phase two: write `<name>_inspect.json`, then stream `<name>.log` from the engine through redaction and the
+ * size limit into its file. Never throws for engine trouble: a failure is recorded and what was written is kept.
  */
-export async function collectContainer(container: SelectedContainer, ctx: CollectContext): Promise<ContainerRecord> {
-  if (ctx.signal.aborted) return notCollected(container, ctx.runtime.name, ctx.abortReason());
+export async function collectContainer(container: SelectedContainer, inspection: Inspection, ctx: CollectContext): Promise<ContainerRecord> {
+  const { signal, reason } = containerSignal(ctx);
+  const details = inspection.details;
   const stem = (ctx.prefix ? `${ctx.prefix}/` : '') + safeFileStem(container.name);
   const files: FileRecord[] = [];
-  let details: ContainerDetails | null = null;
   const finish = (error: string | null, complete: boolean): ContainerRecord => ({
     ...baseRecord(container, ctx.runtime.name, details),
     files,
@@ -82,18 +115,18 @@ export async function collectContainer(container: SelectedContainer, ctx: Collec
     complete,
   });
   const failure = (error: unknown, step: string): ContainerRecord => {
-    if (error instanceof EngineCancelledError || ctx.signal.aborted) {
-      return finish(`${step} cut short: ${ctx.abortReason()}`, false);
-    }
+    if (error instanceof EngineCancelledError || signal.aborted) return finish(`${step} cut short: ${reason()}`, false);
     if (error instanceof ContainerGoneError) return finish(`container was removed during collection (${step}): ${error.message}`, true);
     return finish(`${step} failed: ${errorMessage(error)}`, true);
   };
+  if (details === null) return failure(inspection.error, 'inspect');
+  if (ctx.signal.aborted) return finish(`not collected: ${ctx.abortReason()}`, false);
 
   try {
-    details = await ctx.runtime.inspect(container.summary.id, ctx.signal);
     const inspectPath = `${stem}_inspect.json`;
-    await writeNewFile(join(ctx.dir, inspectPath), JSON.stringify(details.raw, null, 2) + '\n');
-    files.push(await describeFile(ctx.dir, inspectPath, 'inspect'));
+    const redacted = ctx.redaction ? redactInspect(details.raw, ctx.redaction) : { value: details.raw, counts: {} };
+    await writeNewFile(join(ctx.dir, inspectPath), JSON.stringify(redacted.value, null, 2) + '\n');
+    files.push({ ...(await describeFile(ctx.dir, inspectPath, 'inspect')), ...(ctx.redaction ? { redactions: redacted.counts } : {}) });
   } catch (error) {
     return failure(error, 'inspect');
   }
@@ -101,10 +134,19 @@ export async function collectContainer(container: SelectedContainer, ctx: Collec
   const logPath = `${stem}.log`;
   let logError: unknown = null;
   try {
-    const { stream, finished } = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, ctx.signal);
+    const { stream, finished } = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, signal);
+    // Redact before cutting, so a cut never leaves half a secret that no rule recognises.
+    const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;
+    const limiter = ctx.maxLogBytes !== null ? createSizeLimiter(ctx.maxLogBytes) : null;
+    const stages = [redactor, limiter].filter((t): t is NonNullable<typeof t> => t !== null);
     // Written and hashed in one pass; the engine's failure (if any) is known once the stream has ended,
     // and whatever arrived before it is kept: it is evidence.
-    files.push(await writeStreamToFile(stream, ctx.dir, logPath, 'log'));
+    const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages);
+    files.push({
+      ...file,
+      ...(redactor ? { redactions: redactor.counts() } : {}),
+      ...(limiter && limiter.cutBytes() > 0 ? { cutBytes: limiter.cutBytes() } : {}),
+    });
     await finished.catch((error: unknown) => {
       logError = error;
     });

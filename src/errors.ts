@@ -1,5 +1,5 @@
 /** Stable error codes. The CLI maps each to a documented exit code (see `exit-codes.ts`). */
-export type MustGatherErrorCode = 'USAGE' | 'NO_ENGINE';
+export type MustGatherErrorCode = 'USAGE' | 'NO_ENGINE' | 'OUTPUT';
 
 /** Base class of every error the library throws on purpose. */
 export class MustGatherError extends Error {
@@ -16,6 +16,16 @@ export class MustGatherError extends Error {
 export class UsageError extends MustGatherError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('USAGE', message, options);
+  }
+}
+
+/**
+ * The output folder cannot be used safely: the base folder is a symlink, not a folder, or owned by someone
+ * else (a planted folder in a shared /tmp), or the manifest could not be written (e.g. the disk is full).
+ */
+export class OutputError extends MustGatherError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUTPUT', message, options);
   }
 }
 

@@ -2,7 +2,7 @@
 export const ExitCode = {
   /** Collected, even partially (a container that failed is recorded in manifest.json). */
   OK: 0,
-  /** Unexpected internal failure (a bug, or the output folder could not be written). */
+  /** Unexpected internal failure (a bug). */
   INTERNAL: 1,
   /** Usage error: bad service name or option value. Nothing was written. */
   USAGE: 2,
@@ -10,6 +10,8 @@ export const ExitCode = {
   NO_ENGINE: 3,
   /** The engine answered but no container matched. Nothing was written. */
   NO_MATCH: 4,
+  /** The output folder is unsafe (symlink, someone else's) or the manifest could not be written. */
+  OUTPUT: 5,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,12 +1,16 @@
 import { writeArchive } from './archive.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectContainer, notCollected, type CollectContext, type ContainerRecord } from './collect.js';
+import { collectContainer, inspectContainer, notCollected, type CollectContext, type ContainerRecord, type Inspection } from './collect.js';
+import { collectSecretLiterals, compileRedaction, REDACTION_MARKER } from './redact/index.js';
 import { availableNames, selectContainers } from './discover.js';
-import { errorMessage, NoEngineError } from './errors.js';
-import { buildManifest, describeEngine, writeManifest, writeRuntimeInfo, type Description, type RuntimeSummary } from './manifest.js';
+import { errorMessage, NoEngineError, OutputError } from './errors.js';
+import { buildManifest, describeEngine, HTML_FILE, manifestArguments, SUMMARY_FILE, writeManifest, writeRuntimeInfo, type Description, type RuntimeSummary } from './manifest.js';
 import { resolveOptions, type GatherOptions, type ResolvedOptions } from './options.js';
-import { createRunFolder } from './output.js';
+import { createRunFolder, writeNewFile } from './output.js';
+import { renderHtml } from './report/html.js';
+import { renderSummaryMarkdown } from './report/markdown.js';
+import { toFindingsJson, triageRun, type RunInfo, type TriageReport } from './report/triage.js';
 import { mapPool } from './_pool.js';
 import { detectRuntimes, type DetectedRuntime } from './runtime/detect.js';
 import type { ContainerRuntime } from './runtime/types.js';
@@ -33,6 +37,10 @@ export interface GatherResult {
   readonly incomplete: boolean;
   /** Why the run was cut short (timeout or abort), or null. */
   readonly interruption: string | null;
+  /** Run-level problems that did not stop it, e.g. a runtime.json that could not be written. */
+  readonly warnings: readonly string[];
+  /** What failed and why (SUMMARY.md, index.html and manifest.json's `findings` are made from it). */
+  readonly triage: TriageReport | null;
   readonly startedAt: string;
   readonly finishedAt: string;
 }
@@ -49,6 +57,14 @@ async function findEngines(options: GatherOptions, resolved: ResolvedOptions, si
     signal,
   });
   return chosen;
+}
+
+/** Judge the collected containers and write SUMMARY.md and index.html beside their files. */
+async function writeTriage(outputDir: string, run: RunInfo, containers: readonly ContainerRecord[]): Promise<TriageReport> {
+  const report = await triageRun(outputDir, run, containers);
+  await writeNewFile(join(outputDir, SUMMARY_FILE), renderSummaryMarkdown(report));
+  await writeNewFile(join(outputDir, HTML_FILE), renderHtml(report));
+  return report;
 }
 
 /** Everything the engine has, and what it selects by label. An engine that cannot list is no usable engine. */
@@ -119,24 +135,56 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
       containers: [],
       incomplete: false,
       interruption: null,
+      warnings: [],
+      triage: null,
       finishedAt: now().toISOString(),
     };
   }
 
-  const outputDir = await createRunFolder(resolved.outputDir, resolved.service, startedAt);
+  const outputDir = await createRunFolder(resolved.outputDir, resolved.service, startedAt).catch((error: unknown) => {
+    if (error instanceof OutputError) throw error;
+    throw new OutputError(`cannot create a run folder under ${resolved.outputDir}: ${errorMessage(error)}`, { cause: error });
+  });
   progress({ type: 'matched', names: selected.map((s) => s.container.name), outputDir });
   const contexts = new Map<DetectedRuntime, CollectContext>();
   const runtimeFiles: Promise<void>[] = [];
+  /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
+  const warnings: string[] = [];
   for (const engine of engines) {
     const prefix = multi ? engine.info.name : '';
     if (prefix) await mkdir(join(outputDir, prefix), { mode: 0o700 });
-    contexts.set(engine, { runtime: engine.runtime, dir: outputDir, prefix, logs: resolved.logs, signal, abortReason });
-    runtimeFiles.push(writeRuntimeInfo(join(outputDir, prefix), engine, descriptions.get(engine) as Promise<Description>));
+    contexts.set(engine, {
+      runtime: engine.runtime,
+      dir: outputDir,
+      prefix,
+      logs: resolved.logs,
+      signal,
+      abortReason,
+      containerTimeoutMs: resolved.containerTimeoutMs,
+      redaction: null,
+      maxLogBytes: resolved.maxLogBytes,
+    });
+    runtimeFiles.push(
+      writeRuntimeInfo(join(outputDir, prefix), engine, descriptions.get(engine) as Promise<Description>).catch((error: unknown) => {
+        warnings.push(`runtime.json of ${engine.info.name} not written: ${errorMessage(error)}`);
+      }),
+    );
   }
 
-  const containers = await mapPool(selected, resolved.concurrency, async ({ engine, container }) => {
-    const ctx = contexts.get(engine) as CollectContext;
-    const record = await collectContainer(container, ctx).catch((error: unknown) =>
+  // Every container is inspected before any log is read: the secrets in any container's environment are
+  // then known, and redacted wherever they are echoed, in every log.
+  const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
+    inspectContainer(container, contexts.get(engine) as CollectContext),
+  );
+  const redaction = resolved.redact
+    ? compileRedaction({
+        literals: collectSecretLiterals(inspections.flatMap((i) => (i.details ? [i.details.raw] : []))),
+        extraPatterns: resolved.redactPatterns,
+      })
+    : null;
+  const containers = await mapPool(selected.map((s, i) => ({ ...s, inspection: inspections[i] as Inspection })), resolved.concurrency, async ({ engine, container, inspection }) => {
+    const ctx = { ...(contexts.get(engine) as CollectContext), redaction };
+    const record = await collectContainer(container, inspection, ctx).catch((error: unknown) =>
       // collectContainer records engine trouble itself; this is a local failure such as a full disk.
       ({ ...notCollected(container, ctx.runtime.name, errorMessage(error)), complete: !signal.aborted }),
     );
@@ -147,11 +195,29 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   await Promise.all(runtimeFiles);
   const interruption = signal.aborted ? abortReason() : null;
   const incomplete = interruption !== null || containers.some((c) => !c.complete);
+  const finishedAt = now().toISOString();
+  const triage = await writeTriage(outputDir, { service: resolved.service, runtimes, startedAt: startedAt.toISOString(), finishedAt, incomplete, interruption }, containers).catch(
+    (error: unknown) => {
+      warnings.push(`SUMMARY.md and index.html not written: ${errorMessage(error)}`);
+      return null;
+    },
+  );
   const archiveTarget = resolved.archive ? { path: `${outputDir}.tar.gz` } : null;
   const { available: _available, ...manifestBase } = base;
-  const manifestFields = { ...manifestBase, arguments: resolved, incomplete, interruption, containers };
-  const finishedAt = now().toISOString();
-  await writeManifest(outputDir, buildManifest({ ...manifestFields, archive: archiveTarget, finishedAt }));
+  const manifestFields = {
+    ...manifestBase,
+    arguments: manifestArguments(resolved),
+    redaction: { enabled: resolved.redact, marker: REDACTION_MARKER },
+    incomplete,
+    interruption,
+    containers,
+    findings: triage ? toFindingsJson(triage) : null,
+  };
+  await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: archiveTarget, finishedAt })).catch((error: unknown) => {
+    // Every evidence file that was written is intact; say plainly that the index of them is missing.
+    const kept = containers.reduce((n, c) => n + c.files.length, 0);
+    throw new OutputError(`manifest.json could not be written in ${outputDir} (${errorMessage(error)}); the ${kept} files collected there are intact`, { cause: error });
+  });
 
   let archivePath: string | null = null;
   let archiveError: string | null = null;
@@ -161,8 +227,8 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
       progress({ type: 'archive', path: archivePath });
     } catch (error) {
       archiveError = errorMessage(error);
-      await writeManifest(outputDir, buildManifest({ ...manifestFields, archive: null, finishedAt }), { replace: true });
+      await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: null, finishedAt }), { replace: true }).catch(() => {});
     }
   }
-  return { ...base, outputDir, archivePath, archiveError, containers, incomplete, interruption, finishedAt };
+  return { ...base, outputDir, archivePath, archiveError, containers, incomplete, interruption, warnings, finishedAt, triage };
 }

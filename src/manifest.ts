@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerRecord } from './collect.js';
 import type { ResolvedOptions } from './options.js';
+import type { FindingsJson } from './report/triage.js';
 import { writeNewFile } from './output.js';
 import { errorMessage } from './errors.js';
 import type { ContainerRuntime, EngineDescription, RuntimeInfo } from './runtime/types.js';
@@ -9,6 +10,8 @@ import { TOOL } from './version.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const RUNTIME_FILE = 'runtime.json';
+export const SUMMARY_FILE = 'SUMMARY.md';
+export const HTML_FILE = 'index.html';
 export const MANIFEST_SCHEMA_VERSION = 1;
 
 /** The engine a run used, as the result and manifest.json report it. */
@@ -25,7 +28,10 @@ export interface RuntimeSummary {
 export interface Manifest {
   readonly schemaVersion: number;
   readonly tool: { readonly name: string; readonly version: string };
-  readonly arguments: ResolvedOptions;
+  /** The run's options after defaults; `--redact` patterns as `/source/flags` text. */
+  readonly arguments: ManifestArguments;
+  /** Whether secrets were redacted, and the marker that replaced them. Counts are per file. */
+  readonly redaction: { readonly enabled: boolean; readonly marker: string };
   readonly runtime: RuntimeSummary;
   readonly runtimes: readonly RuntimeSummary[];
   readonly startedAt: string;
@@ -36,8 +42,18 @@ export interface Manifest {
   readonly interruption: string | null;
   /** `--container` names that matched nothing. */
   readonly missing: readonly string[];
+  /** Run-level problems that did not stop the run. */
+  readonly warnings: readonly string[];
   readonly archive: { readonly path: string } | null;
   readonly containers: readonly ContainerRecord[];
+  /** What failed and why, machine-readable: the same findings SUMMARY.md shows. Null if triage failed. */
+  readonly findings: FindingsJson | null;
+}
+
+export type ManifestArguments = Omit<ResolvedOptions, 'redactPatterns'> & { readonly redactPatterns: readonly string[] };
+
+export function manifestArguments(resolved: ResolvedOptions): ManifestArguments {
+  return { ...resolved, redactPatterns: resolved.redactPatterns.map(String) };
 }
 
 export function buildManifest(fields: Omit<Manifest, 'schemaVersion' | 'tool'>): Manifest {

@@ -1,4 +1,6 @@
 import { UsageError } from './errors.js';
+import { parseRedactPattern } from './redact/index.js';
+import { parseSize } from './size.js';
 import { parseRuntimeChoice, parseTransportChoice } from './runtime/detect.js';
 import type { ContainerRuntime, LogOptions, RuntimeChoice, RuntimeName, TransportChoice, TransportName } from './runtime/types.js';
 
@@ -46,6 +48,14 @@ export interface GatherOptions extends LogOptions {
   readonly concurrency?: number;
   /** Bound on the whole run in milliseconds (default 120 000). */
   readonly timeoutMs?: number;
+  /** Bound on each container's inspect and on its log, in milliseconds (default: only the run's timeout). */
+  readonly containerTimeoutMs?: number;
+  /** Redact secrets in logs and inspect JSON (default true). */
+  readonly redact?: boolean;
+  /** More patterns to redact: regular expressions (or their source text, `/src/flags` accepted). */
+  readonly redactPatterns?: readonly (string | RegExp)[];
+  /** Keep at most this much of each log, head and tail, with a marker line where the middle was cut: bytes or `50MB`. */
+  readonly maxLogSize?: number | string;
   /** Abort the run early (e.g. on SIGINT); what was collected is kept and marked. */
   readonly signal?: AbortSignal;
   /** Environment used for defaults and engine detection; default `process.env`. */
@@ -70,7 +80,12 @@ export interface ResolvedOptions {
   readonly archive: boolean;
   readonly concurrency: number;
   readonly timeoutMs: number;
+  readonly containerTimeoutMs: number | null;
   readonly logs: LogOptions;
+  readonly redact: boolean;
+  /** `--redact` patterns, as compiled (their `source` and `flags` are what manifest.json records). */
+  readonly redactPatterns: readonly RegExp[];
+  readonly maxLogBytes: number | null;
 }
 
 const SAFE_TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -118,6 +133,17 @@ function tailValue(value: string | undefined): string | undefined {
   throw new UsageError(`invalid tail ${JSON.stringify(value)}: expected a number of lines or "all"`);
 }
 
+function maxLogBytes(value: number | string | undefined): number | null {
+  if (value === undefined) return null;
+  const bytes = typeof value === 'number' ? value : parseSize(value);
+  if (!Number.isFinite(bytes) && bytes !== Infinity) throw new UsageError(`invalid max log size ${JSON.stringify(value)}`);
+  if (bytes === 0 || bytes === Infinity) return null;
+  if (!Number.isInteger(bytes) || bytes < 1024) {
+    throw new UsageError(`invalid max log size ${JSON.stringify(value)}: expected at least 1 KiB (e.g. 50MB), or 0 for no limit`);
+  }
+  return bytes;
+}
+
 /** Validate `options` and fill in defaults. Throws {@link UsageError}; touches nothing. */
 export function resolveOptions(options: GatherOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new UsageError('gather() needs an options object');
@@ -140,6 +166,10 @@ export function resolveOptions(options: GatherOptions): ResolvedOptions {
     archive: options.archive === true,
     concurrency: positiveInteger(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency', MAX_CONCURRENCY),
     timeoutMs: positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeout (ms)', 24 * 3600_000),
+    containerTimeoutMs: options.containerTimeoutMs === undefined ? null : positiveInteger(options.containerTimeoutMs, 0, 'container timeout (ms)', 24 * 3600_000),
+    redact: options.redact !== false,
+    redactPatterns: (options.redactPatterns ?? []).map((p) => (p instanceof RegExp ? p : parseRedactPattern(String(p)))),
+    maxLogBytes: maxLogBytes(options.maxLogSize),
     logs: {
       since: timeValue(options.since, 'since'),
       until: timeValue(options.until, 'until'),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, stat } from 'node:fs/promises';
+import { OutputError } from './errors.js';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,8 +29,9 @@ export function runFolderName(service: string, date: Date): string {
  * Create the run folder under `baseDir`. `mkdir` is atomic: a process that loses the race for a name
  * takes the next (`-2`, `-3`…), so runs started in the same second never share a folder.
  */
-export async function createRunFolder(baseDir: string, service: string, date: Date): Promise<string> {
+export async function createRunFolder(baseDir: string, service: string, date: Date, uid = process.getuid?.()): Promise<string> {
   await mkdir(baseDir, { recursive: true, mode: 0o700 });
+  await assertSafeBase(baseDir, uid);
   const name = runFolderName(service, date);
   for (let n = 1; n <= MAX_SUFFIX; n++) {
     const dir = join(baseDir, n === 1 ? name : `${name}-${n}`);
@@ -43,6 +45,20 @@ export async function createRunFolder(baseDir: string, service: string, date: Da
   throw new Error(`could not create a run folder: ${name} and ${MAX_SUFFIX - 1} suffixed names exist`);
 }
 
+/**
+ * In a shared /tmp another user may have created the base folder first, or a symlink in its place to make
+ * us write where they choose. Refuse both: the base must be a real folder owned by us (or by root, for a
+ * root-owned shared base when we are root).
+ */
+export async function assertSafeBase(baseDir: string, uid: number | undefined): Promise<void> {
+  const info = await lstat(baseDir);
+  if (info.isSymbolicLink()) throw new OutputError(`refusing to write through a symlink: ${baseDir}`);
+  if (!info.isDirectory()) throw new OutputError(`not a folder: ${baseDir}`);
+  if (uid !== undefined && info.uid !== uid) {
+    throw new OutputError(`refusing to write into ${baseDir}: it belongs to uid ${info.uid}, not to this user (uid ${uid}); choose another --output-dir`);
+  }
+}
+
 /** A file name made from a container name: engines allow `[A-Za-z0-9_.-]`, anything else becomes `_`. */
 export function safeFileStem(name: string): string {
   const stem = name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_');
@@ -54,8 +70,13 @@ export interface FileRecord {
   /** Path relative to the run folder. */
   readonly path: string;
   readonly kind: 'log' | 'inspect';
+  /** Size and sha256 of the file as written (after redaction and --max-log-size). */
   readonly bytes: number;
   readonly sha256: string;
+  /** Secrets replaced, per rule; absent with --no-redact. Never the values. */
+  readonly redactions?: Readonly<Record<string, number>>;
+  /** Bytes cut out of the middle of the log by --max-log-size. */
+  readonly cutBytes?: number;
 }
 
 /** Size and sha256 of a file, read as a stream. */
@@ -71,7 +92,13 @@ export async function describeFile(dir: string, path: string, kind: FileRecord['
  * Stream `source` into a new file (never an existing one) with private permissions, hashing as it goes.
  * Backpressure from the disk reaches the source, so memory stays flat whatever the size.
  */
-export async function writeStreamToFile(source: Readable, dir: string, path: string, kind: FileRecord['kind']): Promise<FileRecord> {
+export async function writeStreamToFile(
+  source: Readable,
+  dir: string,
+  path: string,
+  kind: FileRecord['kind'],
+  stages: readonly Transform[] = [],
+): Promise<FileRecord> {
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({
@@ -82,7 +109,7 @@ export async function writeStreamToFile(source: Readable, dir: string, path: str
     },
   });
   const handle = await open(join(dir, path), 'wx', 0o600);
-  await pipeline(source, tap, handle.createWriteStream());
+  await pipeline([source, ...stages, tap, handle.createWriteStream()]);
   return { path, kind, bytes, sha256: hash.digest('hex') };
 }
 

@@ -1,6 +1,10 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
-import { gather } from '../gather.js';
+import { appendFileSync } from 'node:fs';
+import { gather, type GatherResult } from '../gather.js';
+import { renderDigest } from '../report/digest.js';
+import { githubActions } from '../report/github.js';
+import { toFindingsJson, type TriageReport } from '../report/triage.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS, type GatherOptions, type ProgressEvent } from '../options.js';
 import { formatNoMatch, formatRunReport } from '../report/text.js';
 import { RUNTIME_CHOICES, TRANSPORT_CHOICES } from '../runtime/detect.js';
@@ -21,10 +25,11 @@ import {
 const EXIT_CODES_HELP = `
 Exit codes:
   0  collected (even partially: failures are recorded in manifest.json)
-  1  internal error (e.g. the output folder could not be written)
+  1  internal error (a bug: please report it)
   2  usage error (bad service name or option); nothing written
   3  no usable container engine (podman or docker)
   4  no container matched; nothing written (the existing names are listed)
+  5  output folder unsafe (a symlink, someone else's) or manifest.json unwritable
   130/143  interrupted by SIGINT/SIGTERM; what was collected is kept
 
 Environment:
@@ -35,6 +40,7 @@ Environment:
 
 Other commands:
   must-gather doctor     which engines answer where, and which would be used
+  must-gather prune      remove old run folders and archives (--older-than 7d, --keep N, --dry-run)
   (a service named like a command: must-gather gather <service>)
 
 Examples:
@@ -58,6 +64,9 @@ interface CliFlags {
   timestamps?: boolean;
   concurrency?: number;
   timeout?: number;
+  containerTimeout?: number;
+  redact?: boolean | string[];
+  maxLogSize?: string;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -82,8 +91,12 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .option('--until <time>', 'logs until a timestamp or duration ago')
     .option('--tail <lines>', 'only the last <lines> of each log ("all" for everything)')
     .option('-t, --timestamps', 'prefix each log line with the engine timestamp')
+    .option('--no-redact', 'keep secrets as they are (default: redact passwords, tokens, keys, secret env values)')
+    .option('--redact <regex>', 'also redact what this regular expression matches (repeatable; /src/flags accepted)', collectRepeatable)
+    .option('--max-log-size <size>', 'keep at most this much of each log, head and tail, e.g. 50MB (default: all)')
     .option('--concurrency <n>', 'containers collected at once', parseCount, DEFAULT_CONCURRENCY)
     .option('--timeout <duration>', `bound on the whole run: seconds, or 90s, 2m… (default: ${DEFAULT_TIMEOUT_MS / 1000})`, parseDuration)
+    .option('--container-timeout <duration>', 'bound on each container’s inspect and log (default: only --timeout)', parseDuration)
     .option('-q, --quiet', 'no progress on stderr')
     .option('--verbose', 'show stack traces of unexpected errors')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -101,6 +114,25 @@ function describeProgress(event: ProgressEvent): string {
     case 'archive':
       return `wrote ${event.path}`;
   }
+}
+
+/** Under GitHub Actions: step summary, `dir=`/`archive=` outputs, one annotation per failed container. */
+function announceOnGithub(triage: TriageReport, result: GatherResult, io: CliIo): void {
+  const github = githubActions(triage, { dir: result.outputDir as string, archive: result.archivePath }, io.env);
+  if (!github) return;
+  if (github.stepSummary !== null && io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, github.stepSummary);
+  if (github.outputs !== null && io.env.GITHUB_OUTPUT) appendFileSync(io.env.GITHUB_OUTPUT, github.outputs);
+  // The runner reads workflow commands from stderr too; stdout stays the folder path or the --json document.
+  io.stderr(github.stdout);
+}
+
+/**
+ * commander gives `--no-redact` and `--redact <regex>` one property: `false` for the first, the list of
+ * patterns for the second, `true` when neither was given.
+ */
+function redactOptions(value: boolean | string[] | undefined): Pick<GatherOptions, 'redact' | 'redactPatterns'> {
+  if (value === false) return { redact: false };
+  return Array.isArray(value) ? { redact: true, redactPatterns: value } : { redact: true };
 }
 
 /** `must-gather [gather] <service> [components...]`: collect a service's containers. */
@@ -129,6 +161,9 @@ export async function runGather(argv: readonly string[], io: CliIo): Promise<num
         timestamps: flags.timestamps === true,
         ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
         ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
+        ...(flags.containerTimeout !== undefined ? { containerTimeoutMs: flags.containerTimeout } : {}),
+        ...(flags.maxLogSize !== undefined ? { maxLogSize: flags.maxLogSize } : {}),
+        ...redactOptions(flags.redact),
         env: io.env,
         signal,
         onProgress: (event) => say(describeProgress(event)),
@@ -144,13 +179,19 @@ export async function runGather(argv: readonly string[], io: CliIo): Promise<num
       return;
     }
 
-    if (flags.json) io.stdout(JSON.stringify(result, null, 2) + '\n');
+    // The triage report is for the library's callers; --json prints its machine-readable findings instead.
+    const { triage, ...printable } = result;
+    if (flags.json) io.stdout(JSON.stringify({ ...printable, findings: triage ? toFindingsJson(triage) : null }, null, 2) + '\n');
     if (result.outputDir === null) {
       io.stderr(`${paint.red('must-gather:')} ${formatNoMatch(result)}\n`);
       exitCode = ExitCode.NO_MATCH;
       return;
     }
-    if (!flags.quiet) io.stderr(formatRunReport(result, paint) + '\n');
+    if (!flags.quiet) {
+      if (triage) io.stderr(renderDigest(triage, paint) + '\n');
+      io.stderr(formatRunReport(result, paint, { containers: triage === null }) + '\n');
+    }
+    if (triage) announceOnGithub(triage, result, io);
     if (!flags.json) io.stdout(`${result.outputDir}\n${result.archivePath ? result.archivePath + '\n' : ''}`);
     exitCode = signalExitCode(received);
   };

@@ -1,5 +1,6 @@
 import { runDoctor } from './doctor.js';
 import { runGather } from './gather.js';
+import { runPrune } from './prune.js';
 import { resolveIo, type CliIo } from './shared.js';
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
@@ -8,6 +9,7 @@ type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 const COMMANDS: Readonly<Record<string, Command>> = {
   gather: runGather,
   doctor: runDoctor,
+  prune: runPrune,
 };
 
 /** Run the CLI with `argv` (without `node` and the script). Returns the exit code; never exits itself. */

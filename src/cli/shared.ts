@@ -1,6 +1,6 @@
 import { chalkStderr } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { errorMessage, MustGatherError, NoEngineError } from '../errors.js';
+import { errorMessage, MustGatherError, NoEngineError, OutputError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { NO_PAINT, type Paint } from '../report/text.js';
 
@@ -54,8 +54,9 @@ export function parseCount(value: string): number {
   return Number(value);
 }
 
-export function collectRepeatable(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
+/** Accumulates a repeatable option; `previous` may be a non-array default (e.g. `true` from a `--no-x` twin). */
+export function collectRepeatable(value: string, previous?: unknown): string[] {
+  return Array.isArray(previous) ? [...(previous as string[]), value] : [value];
 }
 
 /** Listen for SIGINT/SIGTERM while `body` runs; returns the signal received, if any. */
@@ -96,6 +97,7 @@ export async function runProgram(program: Command, argv: readonly string[], io: 
     const paint = paintFor(io);
     if (error instanceof MustGatherError) {
       io.stderr(`${paint.red('must-gather:')} ${error.message}\n`);
+      if (error instanceof OutputError) return ExitCode.OUTPUT;
       if (error instanceof NoEngineError) {
         io.stderr('Install podman or docker (see scripts/setup-engines.sh), or point CONTAINER_HOST/DOCKER_HOST at an engine.\n');
         return ExitCode.NO_ENGINE;

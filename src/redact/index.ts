@@ -14,5 +14,13 @@ export {
   type RedactionCounts,
   type RuleId,
 } from './rules.js';
-export { RedactionEngine, Redactor, SEGMENT_MAX, createRedactor, redactBuffer } from './stream.js';
+export {
+  DEFAULT_BATCH_BYTES,
+  RedactionEngine,
+  Redactor,
+  SEGMENT_MAX,
+  createRedactor,
+  redactBuffer,
+  type RedactorTuning,
+} from './stream.js';
 export { collectSecretLiterals, redactInspect, type InspectRedaction } from './inspect.js';

@@ -3,9 +3,9 @@
  */
 import {
   REDACTION_MARKER,
-  compileRedaction,
   isLiteralSourceName,
   isSecretEnvName,
+  toCompiled,
   type CompiledRedaction,
   type RedactOptions,
   type RedactionCounts,
@@ -74,7 +74,7 @@ export interface InspectRedaction {
  * Keys, numbers, booleans and nulls are kept as they are.
  */
 export function redactInspect(raw: unknown, options: RedactOptions | CompiledRedaction = {}): InspectRedaction {
-  const compiled = 'text' in options && 'custom' in options ? options : compileRedaction(options as RedactOptions);
+  const compiled = toCompiled(options);
   const counts: RedactionCounts = {};
   const redactString = (value: string): string => {
     const bytes = Buffer.from(value, 'utf8').toString('latin1');

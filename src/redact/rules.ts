@@ -140,15 +140,6 @@ export function toByteString(value: string): string {
   return Buffer.from(value, 'utf8').toString('latin1');
 }
 
-/** A regex source matching exactly `byteString`: letters and digits as themselves, every other byte as `\xHH`. */
-function escapeBytes(byteString: string): string {
-  let out = '';
-  for (const char of byteString) {
-    out += /[A-Za-z0-9]/.test(char) ? char : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Built-in patterns
 
@@ -157,17 +148,20 @@ function ci(word: string): string {
   return word.replace(/[A-Za-z]/g, (c) => `[${c.toUpperCase()}${c.toLowerCase()}]`).replace(/-/g, '\\-');
 }
 
-/** One alternative of the combined pattern. */
-interface Alternative {
+/** One rule's pattern. */
+interface RuleSource {
   readonly rule: RuleId;
   readonly source: string;
   /** Upper bound of the chars a match, with its lookahead, spans from where it starts. */
   readonly reach: number;
-  /** A last check of the secret: a refused match is skipped. */
-  readonly accept?: (secret: string) => boolean;
+  /** A last check of a match (whole match, secret part): a refused match is skipped. */
+  readonly accept?: (match: string, secret: string) => boolean;
 }
 
-/** Longest lookbehind of any built-in pattern. */
+/**
+ * Longest lookbehind of any built-in pattern, in chars before the match's start. (Lookbehinds are written
+ * after a fixed first char, `ey(?<![…]ey)`, which keeps V8's fast scan for that char.)
+ */
 export const LOOKBEHIND = 1;
 
 const PEM_LABEL = '(?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?'; // RSA, EC, OPENSSH, ENCRYPTED, PGP … BLOCK
@@ -180,69 +174,77 @@ const PEM_NEWLINE = '(?:\\r?\\n|(?:\\\\r)?\\\\n)'; // ≤ 4
  * One whole body line of a key cut off before its footer: base64, or an encryption header
  * (`Proc-Type: 4,ENCRYPTED`), up to a line end or a quote. A line of prose ends the body.
  */
-const PEM_LINE = `[ \\t]{0,8}(?:[A-Za-z0-9+/=]{1,128}|[A-Za-z-]{1,24}:[^\\r\\n\\\\]{0,100})[ \\t]{0,8}(?=[\\r\\n"']|\\\\[rn]|$)`; // ≤ 8 + 128 + 8 + 1
+const PEM_LINE = `[ \\t]{0,8}(?:[A-Za-z0-9+/=]{1,128}|[A-Za-z-]{1,24}:[^\\r\\n\\\\]{0,100})[ \\t]{0,8}(?=[\\r\\n"']|\\\\[rn]|$)`; // ≤ 145
 const PEM_LINES_MAX = 256;
 
-const AUTH_KEY =
-  `(?<![A-Za-z0-9_-])(?:${ci('proxy-')})?${ci('authorization')}["']?[ \\t]{0,4}[:=][ \\t]{0,4}[\\["']{0,2}`; // ≤ 30
+/** `Authorization: `, `proxy-authorization=`, `"Authorization": "`, Go's `Authorization:[`. */
+const AUTH_KEY = `(?:${ci('proxy-')})?${ci('authorization')}["']?[ \\t]{0,4}[:=][ \\t]{0,4}[\\["']{0,2}`; // ≤ 30
+/** A word that starts here: not preceded by a letter, digit, `_` or `-` (checked after its first char). */
+function wordStart(word: string): string {
+  const first = ci(word.slice(0, 1));
+  return `${first}(?<![A-Za-z0-9_-]${first})${ci(word.slice(1))}`;
+}
 const TOKEN68 = '[A-Za-z0-9._~+/-]';
+/** Control bytes (NUL, CR, LF, ESC…), inside a character class: they end a password or a URL part. */
+const CONTROL = '\\x00-\\x1f\\x7f';
 const KEY_SEPARATOR = `["']?[ \\t]{0,4}[:=][ \\t]{0,4}`; // ≤ 10
 
-function isBasicCredential(base64: string): boolean {
+/** `Basic <base64>` outside an Authorization header counts only when it decodes to `user:password`. */
+function isBasicCredential(match: string, base64: string): boolean {
+  if (/^(?:proxy-)?authorization/i.test(match)) return true;
   if (base64.length % 4 !== 0) return false;
   const decoded = Buffer.from(base64, 'base64').toString('latin1');
   return /^[^\x00-\x1f\x7f]*:[^\x00-\x1f\x7f]*$/.test(decoded);
 }
 
 /**
- * The built-in rules in priority order: at one position the first that matches wins (the leftmost match
- * always wins first). Capture groups mark the secret; the first group that took part is replaced, or the
- * whole match when there is none.
+ * The built-in rules, one pattern each. Capture groups mark the secret: the first group that took part
+ * is replaced, or the whole match when the pattern has none. Every quantifier is bounded (see `reach`).
  */
-function builtinAlternatives(literals: readonly string[]): Alternative[] {
-  const alternatives: Alternative[] = [
+function builtinRules(): RuleSource[] {
+  return [
     {
       // A private key block: the body between header and footer, line breaks next to them kept; without
-      // a footer (cut off), the whole base64 lines that follow the header.
+      // a footer (cut off), the whole base64 lines that follow the header. A body holds no `-----`, which
+      // also keeps a run of headers without footers from costing 32 KiB of scanning each.
       rule: 'pem-private-key',
       source:
-        `${PEM_HEADER}(?:${PEM_NEWLINE}?([\\s\\S]{1,${PEM_BODY_MAX}}?)${PEM_NEWLINE}?${PEM_FOOTER}` +
+        `${PEM_HEADER}(?:${PEM_NEWLINE}?((?:[^-]|-(?!----)){1,${PEM_BODY_MAX}}?)${PEM_NEWLINE}?${PEM_FOOTER}` +
         `|${PEM_NEWLINE}(${PEM_LINE}(?:${PEM_NEWLINE}${PEM_LINE}){0,${PEM_LINES_MAX - 1}}))`,
       reach: 96 + Math.max(4 + PEM_BODY_MAX + 4 + 94, PEM_LINES_MAX * (4 + 145)),
     },
-  ];
-  if (literals.length > 0) {
-    const bytes = literals.map(toByteString);
-    alternatives.push({
-      rule: 'env-literal',
-      source: `(?:${bytes.map(escapeBytes).join('|')})`,
-      reach: Math.max(...bytes.map((b) => b.length)),
-    });
-  }
-  alternatives.push(
     {
+      // In an Authorization header, any token; elsewhere `Bearer <token>` only when the token holds a
+      // digit, so prose such as "bearer authentication" survives.
       rule: 'auth-bearer',
-      source: `${AUTH_KEY}${ci('bearer')}[ \\t]{1,8}(${TOKEN68}{1,4096}={0,8})`,
+      source:
+        `${AUTH_KEY}${ci('bearer')}[ \\t]{1,8}(${TOKEN68}{1,4096}={0,8})` +
+        `|${wordStart('bearer')}[ \\t]{1,8}(?=[A-Za-z._~+/-]{0,4095}[0-9])(${TOKEN68}{8,4096}={0,8})`,
       reach: 30 + 6 + 8 + 4096 + 8,
     },
     {
+      // In an Authorization header, any credentials; elsewhere `Basic <base64>` that decodes to user:password.
       rule: 'auth-basic',
-      source: `${AUTH_KEY}${ci('basic')}[ \\t]{1,8}([A-Za-z0-9+/]{1,4096}={0,2})`,
-      reach: 30 + 5 + 8 + 4096 + 2,
+      source:
+        `${AUTH_KEY}${ci('basic')}[ \\t]{1,8}([A-Za-z0-9+/]{1,4096}={0,2})` +
+        `|${wordStart('basic')}[ \\t]{1,8}([A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])`,
+      reach: 30 + 5 + 8 + 4096 + 2 + 1,
+      accept: isBasicCredential,
     },
     {
       // scheme://user:password@host — the password; it may hold `@` (the last `@` ends it). The match
-      // starts at `://` (a fixed string is fast to find).
+      // starts at `://`, a fixed string that is fast to find.
       rule: 'url-userinfo',
-      source: `://(?<=[A-Za-z0-9]://)[^\\s:/?#@"'<>\\\\]{0,256}:([^\\s/?#"'<>\\\\]{1,256})@`,
+      source: `://(?<=[A-Za-z0-9]://)[^\\s:/?#@"'<>\\\\${CONTROL}]{0,256}:([^\\s/?#"'<>\\\\${CONTROL}]{1,256})@`,
       reach: 3 + 256 + 1 + 256 + 1,
     },
     {
-      // password=…, PGPASSWORD=…, "password": "…", pwd: …, passphrase=… — the value, quoted or not.
+      // password=…, PGPASSWORD=…, "password": "…", passwd: …, passphrase=…, pwd=… (not OLDPWD=) — the
+      // value: quoted (JSON escapes allowed), or up to a space, quote, `&`, `;`, `,` or control byte.
       rule: 'password-pair',
       source:
-        `(?:${ci('passw')}(?:${ci('ord')}|${ci('d')})|${ci('passphrase')}|${ci('pwd')})${KEY_SEPARATOR}` +
-        `(?:"((?:[^"\\\\\\r\\n]|\\\\.){1,256})"|\\\\"([^"\\\\\\r\\n]{1,256})\\\\"|'([^'\\r\\n]{1,256})'|([^\\s"'&;,]{1,256}))`,
+        `(?:${ci('passw')}(?:${ci('ord')}|${ci('d')})|${ci('passphrase')}|${ci('pwd')}(?<![A-Za-z]${ci('pwd')}))${KEY_SEPARATOR}` +
+        `(?:"((?:[^"\\\\${CONTROL}]|\\\\.){1,256})"|\\\\"([^"\\\\${CONTROL}]{1,256})\\\\"|'([^'${CONTROL}]{1,256})'|([^\\s"'&;,${CONTROL}]{1,256}))`,
       reach: 10 + 10 + 2 + 512 + 2,
     },
     {
@@ -261,52 +263,37 @@ function builtinAlternatives(literals: readonly string[]): Alternative[] {
       source: 'A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA|SCA)[A-Z0-9]{16}(?![A-Za-z0-9])',
       reach: 21,
     },
-    {
-      // `Bearer <token>` outside an Authorization header: the token must hold a digit, so prose such as
-      // "bearer authentication" survives.
-      rule: 'auth-bearer',
-      source: `(?<![A-Za-z0-9_-])${ci('bearer')}[ \\t]{1,8}(?=[A-Za-z._~+/-]{0,4095}[0-9])(${TOKEN68}{8,4096}={0,8})`,
-      reach: 6 + 8 + 4096 + 8,
-    },
-    {
-      // `Basic <base64>` outside an Authorization header: only when it decodes to `user:password`.
-      rule: 'auth-basic',
-      source: `(?<![A-Za-z0-9_-])${ci('basic')}[ \\t]{1,8}([A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])`,
-      reach: 5 + 8 + 4096 + 2 + 1,
-      accept: isBasicCredential,
-    },
-  );
-  return alternatives;
+  ];
 }
 
 /** Upper bound of every built-in pattern's reach (literals excepted: their reach is their length). */
-export const BUILTIN_REACH = Math.max(...builtinAlternatives([]).map((a) => a.reach));
+export const BUILTIN_REACH = Math.max(...builtinRules().map((r) => r.reach));
 
 // ---------------------------------------------------------------------------------------------------------
 // Compiled rules
 
-/** Where a match's secret is, in the scanned text. */
-export interface Found {
-  readonly rule: RuleId;
+/** Where a match and its secret are, in the scanned string. */
+export interface Match {
   readonly start: number;
   readonly end: number;
   readonly secretStart: number;
   readonly secretEnd: number;
+  /** Where the matcher's next search starts: `end`, or `start + 1` for literals (they may overlap). */
+  readonly next: number;
 }
 
-/** One rule's pattern, compiled. */
-export interface CompiledRule {
+/** One rule (or one literal), ready to scan. */
+export interface Matcher {
   readonly rule: RuleId;
-  /** Global, with indices (`gd`). */
-  readonly regex: RegExp;
-  /** Groups that may hold the secret; the first that took part is replaced, the whole match if none. */
-  readonly secretGroups: readonly number[];
-  readonly accept: ((secret: string) => boolean) | undefined;
+  /** Upper bound of the chars a match, with its lookahead, spans from where it starts. */
+  readonly reach: number;
+  /** The first match that starts in [from, limit), or null. */
+  find(text: string, from: number, limit: number): Match | null;
 }
 
-/** The built-in rules and literals, in priority order. */
+/** The built-in rules and literals. */
 export interface CompiledText {
-  readonly rules: readonly CompiledRule[];
+  readonly matchers: readonly Matcher[];
   /** How far past a match's start the text must be known for the match to be final. */
   readonly reach: number;
 }
@@ -327,19 +314,90 @@ function countGroups(source: string): number {
   return (new RegExp(`${source}|`).exec('')?.length ?? 1) - 1;
 }
 
-function compileText(literals: readonly string[]): CompiledText {
-  const alternatives = builtinAlternatives(literals);
+/** The secret span of a regex match: the first of `groups` that took part, else the whole match. */
+function secretOf(groups: readonly number[], match: RegExpExecArray): [number, number] {
+  for (const group of groups) {
+    const span = match.indices?.[group];
+    if (span !== undefined) return [span[0], span[1]];
+  }
+  return [match.index, match.index + match[0].length];
+}
+
+/** A rule's pattern as a matcher. One regex per rule keeps V8's fast scan for its fixed start. */
+function regexMatcher(source: RuleSource): Matcher {
+  const regex = new RegExp(source.source, 'gd');
+  const groups = Array.from({ length: countGroups(source.source) }, (_, i) => i + 1);
+  const accept = source.accept;
   return {
-    // One regex per rule rather than one alternation: V8 then finds each rule's fixed prefix (`://`,
-    // `-----BEGIN`, `eyJ`…) quickly, which an alternation of them defeats (~4× slower).
-    rules: alternatives.map((a) => ({
-      rule: a.rule,
-      regex: new RegExp(a.source, 'gd'),
-      secretGroups: Array.from({ length: countGroups(a.source) }, (_, i) => i + 1),
-      accept: a.accept,
-    })),
-    reach: Math.max(...alternatives.map((a) => a.reach)),
+    rule: source.rule,
+    reach: source.reach,
+    find(text, from, limit) {
+      regex.lastIndex = from;
+      for (let match = regex.exec(text); match !== null && match.index < limit; match = regex.exec(text)) {
+        const [secretStart, secretEnd] = secretOf(groups, match);
+        if (secretEnd > secretStart && (accept === undefined || accept(match[0], text.slice(secretStart, secretEnd)))) {
+          const end = match.index + match[0].length;
+          return { start: match.index, end, secretStart, secretEnd, next: end };
+        }
+        regex.lastIndex = match.index + 1; // refused or empty: retry one char later
+      }
+      return null;
+    },
   };
+}
+
+/** A regex source matching exactly `byteString`: letters and digits as themselves, every other byte as `\xHH`. */
+function escapeBytes(byteString: string): string {
+  let out = '';
+  for (const char of byteString) {
+    out += /[A-Za-z0-9]/.test(char) ? char : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Literals up to this many bytes share one regex (faster than one search each); longer ones use `indexOf`. */
+const SHARED_LITERAL_MAX = 1024;
+
+/**
+ * Matchers for the literals (byte strings, longest first). A literal may contain or overlap another
+ * (`Pg-Pass-2026!` inside a DATABASE_URL value): after a match the search goes on one byte later, so every
+ * occurrence of every literal is covered. Where several start at one byte, the longest is the match.
+ */
+function literalMatchers(literals: readonly string[]): Matcher[] {
+  // Longest (in bytes) first: of several literals starting at one byte, the regex takes the first.
+  const shared = literals.filter((literal) => literal.length <= SHARED_LITERAL_MAX).sort((a, b) => b.length - a.length);
+  const matchers: Matcher[] = literals
+    .filter((literal) => literal.length > SHARED_LITERAL_MAX)
+    .map((literal) => ({
+      rule: 'env-literal',
+      reach: literal.length,
+      find(text, from, limit) {
+        const start = text.indexOf(literal, from);
+        if (start === -1 || start >= limit) return null;
+        const end = start + literal.length;
+        return { start, end, secretStart: start, secretEnd: end, next: start + 1 };
+      },
+    }));
+  if (shared.length > 0) {
+    const regex = new RegExp(shared.map(escapeBytes).join('|'), 'g');
+    matchers.unshift({
+      rule: 'env-literal',
+      reach: Math.max(...shared.map((literal) => literal.length)),
+      find(text, from, limit) {
+        regex.lastIndex = from;
+        const match = regex.exec(text);
+        if (match === null || match.index >= limit) return null;
+        const end = match.index + match[0].length;
+        return { start: match.index, end, secretStart: match.index, secretEnd: end, next: match.index + 1 };
+      },
+    });
+  }
+  return matchers;
+}
+
+function compileText(literals: readonly string[]): CompiledText {
+  const matchers = [...literalMatchers(literals.map(toByteString)), ...builtinRules().map(regexMatcher)];
+  return { matchers, reach: Math.max(...matchers.map((m) => m.reach)) };
 }
 
 function compileCustom(pattern: RegExp): CompiledCustom {
@@ -357,113 +415,146 @@ export function compileRedaction(options: RedactOptions = {}): CompiledRedaction
   };
 }
 
+/** `options` compiled, or as they are when they already are. */
+export function toCompiled(options: RedactOptions | CompiledRedaction): CompiledRedaction {
+  return 'text' in options && 'custom' in options ? options : compileRedaction(options);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Scanning
+//
+// Every rule scans the text on its own, as a global regex does (leftmost match, then on after its end; a
+// refused match is retried one char later). Every byte that any rule's secret covers is replaced, and each
+// run of consecutive such bytes becomes one marker. So rules never hide each other's findings: when a
+// `password=` value stops at a `"` that a literal password contains, the literal still covers the rest.
 
-/** The first match of `rule` starting in [from, limit) that it accepts, or null. */
-function findRule(rule: CompiledRule, text: string, from: number, limit: number): Found | null {
-  const { regex } = rule;
-  regex.lastIndex = from;
-  for (let match = regex.exec(text); match !== null && match.index < limit; match = regex.exec(text)) {
-    const start = match.index;
-    const end = start + match[0].length;
-    let secretStart = start;
-    let secretEnd = end;
-    for (const group of rule.secretGroups) {
-      const span = match.indices?.[group];
-      if (span !== undefined) {
-        [secretStart, secretEnd] = span;
+/** A secret's place, in absolute byte offsets. */
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Redaction of a byte string that may arrive in windows. `advance(text, base, limit, out)` decides every
+ * byte before the absolute offset `limit` and pushes the output to `out`; `text` holds the input from
+ * absolute offset `base`, at least up to `limit + reach` unless it is the end, and from at least
+ * {@link TextScanner.keepFrom} on.
+ *
+ * A window gives exactly the matches that the whole input has before `limit`: a match (or a failed
+ * attempt) at `p` depends only on the chars from `p - LOOKBEHIND` to `p + reach`, all of which are in
+ * `text`. Each rule remembers where its next search starts; secrets that reach past `limit` are kept for
+ * the next window; a marker that ends at `limit` is continued, not repeated, when the next window starts
+ * with more secret.
+ */
+export class TextScanner {
+  readonly #matchers: readonly Matcher[];
+  readonly #counts: RedactionCounts;
+  /** Per rule, the absolute offset its next search starts at. */
+  readonly #resume: number[];
+  /** Known secret spans that end after `#emitted`. */
+  #spans: Span[] = [];
+  /** Bytes before this absolute offset are in the output. */
+  #emitted = 0;
+  /** The last output was a marker whose secret may continue. */
+  #inSecret = false;
+
+  constructor(compiled: CompiledText, counts: RedactionCounts) {
+    this.#matchers = compiled.matchers;
+    this.#counts = counts;
+    this.#resume = compiled.matchers.map(() => 0);
+  }
+
+  /** Bytes before this absolute offset are in the output (a secret can take it past the last `limit`). */
+  get emitted(): number {
+    return this.#emitted;
+  }
+
+  /** The first absolute offset the next `advance` still reads (lookbehind included). */
+  get keepFrom(): number {
+    return Math.max(0, Math.min(this.#emitted, ...this.#resume) - LOOKBEHIND);
+  }
+
+  advance(text: string, base: number, limit: number, out: string[]): void {
+    for (let i = 0; i < this.#matchers.length; i++) this.#find(i, text, base, limit);
+    this.#spans.sort((a, b) => a.start - b.start);
+    let pos = this.#emitted;
+    for (const span of this.#spans) {
+      if (span.end <= pos) continue;
+      if (span.start >= limit) break;
+      if (span.start > pos) {
+        out.push(text.slice(pos - base, span.start - base));
+        this.#inSecret = false;
+        pos = span.start;
+      }
+      if (!this.#inSecret) out.push(REDACTION_MARKER);
+      this.#inSecret = true;
+      pos = span.end;
+    }
+    if (pos < limit) {
+      out.push(text.slice(pos - base, limit - base));
+      this.#inSecret = false;
+      pos = limit;
+    }
+    this.#emitted = pos;
+    this.#spans = this.#spans.filter((span) => span.end > pos);
+  }
+
+  /** Record matcher `i`'s matches that start before `limit`. */
+  #find(i: number, text: string, base: number, limit: number): void {
+    const matcher = this.#matchers[i]!;
+    let from = this.#resume[i]!;
+    while (from < limit) {
+      const match = matcher.find(text, from - base, limit - base);
+      if (match === null) {
+        from = limit;
         break;
       }
+      this.#spans.push({ start: base + match.secretStart, end: base + match.secretEnd });
+      this.#counts[matcher.rule] = (this.#counts[matcher.rule] ?? 0) + 1;
+      from = base + match.next;
     }
-    if (secretEnd > secretStart && (rule.accept === undefined || rule.accept(text.slice(secretStart, secretEnd)))) {
-      return { rule: rule.rule, start, end, secretStart, secretEnd };
-    }
-    regex.lastIndex = start + 1;
+    this.#resume[i] = from;
   }
-  return null;
 }
 
 /**
- * Redact `text` (a byte string) from `from`, deciding every match that starts before `limit`; pushes the
- * output to `out` and returns where it stopped (`limit`, or the end of a match that straddles it).
- *
- * The leftmost match of any rule wins; on a tie, the rule listed first. Scanning resumes after the match.
- * Matches are found in the original text (replacements go to `out` only), over the whole of `text`: so a
- * caller that passes `limit = text.length - reach` gets exactly the matches a scan of the complete input
- * finds before `limit`, because each match depends only on the `reach` chars from its start (and
- * {@link LOOKBEHIND} before it), which are all in `text`.
- */
-export function scanText(text: string, from: number, limit: number, compiled: CompiledText, out: string[], counts: RedactionCounts): number {
-  const { rules } = compiled;
-  // Each rule's next match from the position it was searched at; null: none before `limit`.
-  const next: (Found | null | undefined)[] = new Array<Found | null | undefined>(rules.length);
-  let pos = from;
-  while (pos < limit) {
-    let best: Found | null = null;
-    for (let i = 0; i < rules.length; i++) {
-      let found = next[i];
-      if (found === undefined || (found !== null && found.start < pos)) {
-        found = findRule(rules[i]!, text, pos, limit);
-        next[i] = found;
-      }
-      if (found !== null && (best === null || found.start < best.start)) best = found;
-    }
-    if (best === null) {
-      out.push(text.slice(pos, limit));
-      return limit;
-    }
-    out.push(text.slice(pos, best.secretStart), REDACTION_MARKER, text.slice(best.secretEnd, best.end));
-    counts[best.rule] = (counts[best.rule] ?? 0) + 1;
-    pos = best.end;
-  }
-  return pos;
-}
-
-/**
- * Redact one line segment with the `--redact` patterns: the leftmost match of any pattern wins (the first
- * pattern on a tie); its named group `secret` is replaced when it has one, else the whole match. Empty
- * matches are skipped.
+ * Redact one line segment with the `--redact` patterns: each pattern scans the segment on its own (empty
+ * matches skipped); its named group `secret` is replaced when it has one, else the whole match; each run
+ * of covered bytes becomes one marker.
  */
 export function scanSegment(segment: string, custom: readonly CompiledCustom[], out: string[], counts: RedactionCounts): void {
   if (custom.length === 0 || segment === '') {
     out.push(segment);
     return;
   }
-  const cache: (RegExpExecArray | null | undefined)[] = [];
-  let pos = 0;
-  for (;;) {
-    let best: RegExpExecArray | null = null;
-    for (let i = 0; i < custom.length; i++) {
-      let match = cache[i];
-      if (match === undefined || (match !== null && match.index < pos)) {
-        const regex = custom[i]!.regex;
-        regex.lastIndex = pos;
-        match = regex.exec(segment);
-        while (match !== null && match[0] === '') {
-          if (match.index >= segment.length) {
-            match = null;
-            break;
-          }
-          regex.lastIndex = match.index + 1;
-          match = regex.exec(segment);
-        }
-        cache[i] = match;
+  const spans: Span[] = [];
+  for (const { regex } of custom) {
+    regex.lastIndex = 0;
+    for (let match = regex.exec(segment); match !== null; match = regex.exec(segment)) {
+      if (match[0] === '') {
+        regex.lastIndex = match.index + 1;
+        continue;
       }
-      if (match !== null && (best === null || match.index < best.index)) best = match;
+      const [start, end] = match.indices?.groups?.['secret'] ?? [match.index, match.index + match[0].length];
+      if (end > start) {
+        spans.push({ start, end });
+        counts['custom'] = (counts['custom'] ?? 0) + 1;
+      }
     }
-    if (best === null) break;
-    const start = best.index;
-    const end = start + best[0].length;
-    const secret = best.indices?.groups?.['secret'];
-    const [secretStart, secretEnd] = secret ?? [start, end];
-    out.push(segment.slice(pos, secretStart));
-    if (secretEnd > secretStart) {
-      out.push(REDACTION_MARKER);
-      counts['custom'] = (counts['custom'] ?? 0) + 1;
+  }
+  spans.sort((a, b) => a.start - b.start);
+  let pos = 0;
+  let inSecret = false;
+  for (const span of spans) {
+    if (span.end <= pos) continue;
+    if (span.start > pos) {
+      out.push(segment.slice(pos, span.start));
+      inSecret = false;
+      pos = span.start;
     }
-    out.push(segment.slice(secretEnd, end));
-    pos = end;
+    if (!inSecret) out.push(REDACTION_MARKER);
+    inSecret = true;
+    pos = span.end;
   }
   out.push(segment.slice(pos));
 }
@@ -471,21 +562,19 @@ export function scanSegment(segment: string, custom: readonly CompiledCustom[], 
 // ---------------------------------------------------------------------------------------------------------
 // --redact
 
-const ALLOWED_FLAGS = /^[ims]*$/;
-
 /**
  * Parse a `--redact` value: a JavaScript regex source (`api_key=\w+`), or `/source/flags` with flags from
- * `i`, `m`, `s`. A named group `secret` limits what is replaced (`token: (?<secret>\S+)`). Patterns are
- * matched against raw bytes, so they must be ASCII (write `\xC3\xA9` for é), and one line at a time, so
- * `^` and `$` mean the start and end of a line. Throws {@link UsageError}.
+ * `i`, `m`, `s` (any other `/…/x` is taken as a plain source: `/usr/bin` is a path). A named group `secret`
+ * limits what is replaced (`token: (?<secret>\S+)`). Patterns are matched against raw bytes, so they must
+ * be ASCII (write `\xC3\xA9` for é), and one line at a time (without its `\r\n` or `\n`), so `^` and
+ * `$` mean the start and end of a line. Throws {@link UsageError}.
  */
 export function parseRedactPattern(value: string): RegExp {
-  const slashed = /^\/(.+)\/([a-z]*)$/s.exec(value);
+  const slashed = /^\/(.+)\/([ims]*)$/s.exec(value);
   const source = slashed ? slashed[1]! : value;
   const flags = slashed ? slashed[2]! : '';
   const what = `--redact ${JSON.stringify(value)}`;
   if (source === '') throw new UsageError(`invalid ${what}: the pattern is empty`);
-  if (!ALLOWED_FLAGS.test(flags)) throw new UsageError(`invalid ${what}: only the flags i, m and s are supported`);
   if (/[^\x00-\x7f]/.test(source)) {
     throw new UsageError(`invalid ${what}: patterns are matched against raw bytes; use ASCII (e.g. \\xC3\\xA9 for é)`);
   }

@@ -6,19 +6,18 @@
  *
  * 1. Built-in rules and literals over the whole byte stream, newlines included (a PEM block spans lines, a
  *    secret can sit in a gigabyte line). Every pattern's reach is bounded (`rules.ts`), so the stage holds
- *    back the last `reach` bytes: a match that starts before them is exactly the match the whole input
- *    has; the rest waits for more bytes or the end.
- * 2. `--redact` patterns, one line at a time (a line is the bytes between `\n`s; a line longer than
- *    {@link SEGMENT_MAX} is matched in consecutive pieces of that size counted from the line's start, so a
- *    custom match cannot span such a piece boundary). Lines are a property of the content, not of the
- *    chunking.
+ *    back the last `reach` bytes: matches that start before them are exactly the matches the whole input
+ *    has there; the rest waits for more bytes or the end (`TextScanner`).
+ * 2. `--redact` patterns, one line at a time (a line is the bytes between `\n`s, without a `\r` before
+ *    the `\n`; a line longer than {@link SEGMENT_MAX} is matched in consecutive pieces of that size counted
+ *    from the line's start, so a custom match cannot span such a piece boundary). Lines are a property of
+ *    the content, not of the chunking.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import {
-  LOOKBEHIND,
-  compileRedaction,
+  TextScanner,
   scanSegment,
-  scanText,
+  toCompiled,
   type CompiledCustom,
   type CompiledRedaction,
   type CompiledText,
@@ -29,25 +28,38 @@ import {
 /** Longest piece of one line that a `--redact` pattern sees. */
 export const SEGMENT_MAX = 64 * 1024;
 /** Undecided bytes collected beyond the held-back window before scanning again (amortizes the rescan). */
-const BATCH = 256 * 1024;
+export const DEFAULT_BATCH_BYTES = 256 * 1024;
+
+/** Knobs that change when the redactor works, never what it outputs. */
+export interface RedactorTuning {
+  /**
+   * Scan once this many undecided bytes have arrived beyond the held-back window (default 256 KiB).
+   * Smaller means less memory and more rescanning; tests use 1 to decide at every chunk boundary.
+   */
+  readonly batchBytes?: number;
+}
+
 /** Largest piece of an incoming chunk decoded at once (a huge chunk must not become a huge string). */
 const SLICE = 1024 * 1024;
 
 /** Stage 1: built-in rules and literals, over a window of the byte stream. */
 class TextStage {
-  /** Original bytes as a byte string, from a little before the first undecided byte. */
+  readonly #scanner: TextScanner;
+  /** Original bytes as a byte string, from absolute offset `#base` (a little before the undecided ones). */
   #pending = '';
-  /** Index in `#pending` of the first undecided byte; what precedes it is lookbehind context. */
-  #cursor = 0;
+  #base = 0;
 
   constructor(
     private readonly compiled: CompiledText,
-    private readonly counts: RedactionCounts,
-  ) {}
+    counts: RedactionCounts,
+    private readonly batchBytes: number,
+  ) {
+    this.#scanner = new TextScanner(compiled, counts);
+  }
 
   write(text: string, out: string[]): void {
     this.#pending += text;
-    if (this.#pending.length - this.#cursor >= this.compiled.reach + BATCH) this.#scan(false, out);
+    if (this.#base + this.#pending.length - this.#scanner.emitted >= this.compiled.reach + this.batchBytes) this.#scan(false, out);
   }
 
   end(out: string[]): void {
@@ -55,19 +67,19 @@ class TextStage {
   }
 
   #scan(final: boolean, out: string[]): void {
-    const text = this.#pending;
-    const limit = final ? text.length : text.length - this.compiled.reach;
-    if (limit <= this.#cursor) return;
-    const cursor = scanText(text, this.#cursor, limit, this.compiled, out, this.counts);
-    const drop = Math.max(0, cursor - LOOKBEHIND);
-    this.#pending = text.slice(drop);
-    this.#cursor = cursor - drop;
+    const end = this.#base + this.#pending.length;
+    const limit = final ? end : end - this.compiled.reach;
+    if (limit <= this.#scanner.emitted && !final) return;
+    this.#scanner.advance(this.#pending, this.#base, Math.max(limit, this.#scanner.emitted), out);
+    const keepFrom = this.#scanner.keepFrom;
+    this.#pending = this.#pending.slice(keepFrom - this.#base);
+    this.#base = keepFrom;
   }
 }
 
 /** Stage 2: `--redact` patterns, one line segment at a time. */
 class LineStage {
-  /** The current line's bytes not yet matched: fewer than {@link SEGMENT_MAX}, no `\n`. */
+  /** The current line's bytes not yet matched: at most {@link SEGMENT_MAX}, no `\n`. */
   #line = '';
 
   constructor(
@@ -81,25 +93,39 @@ class LineStage {
       const newline = text.indexOf('\n', start);
       this.#append(text.slice(start, newline === -1 ? text.length : newline), out);
       if (newline === -1) return;
-      scanSegment(this.#line, this.custom, out, this.counts);
-      out.push('\n');
+      scanLineEnd(this.#line, true, this.custom, out, this.counts);
       this.#line = '';
       start = newline + 1;
     }
   }
 
   end(out: string[]): void {
-    scanSegment(this.#line, this.custom, out, this.counts);
+    scanLineEnd(this.#line, false, this.custom, out, this.counts);
     this.#line = '';
   }
 
+  /** Match every piece that is known not to be the line's last: the line goes on after it. */
   #append(piece: string, out: string[]): void {
     let line = this.#line + piece;
-    while (line.length >= SEGMENT_MAX) {
+    while (line.length > SEGMENT_MAX) {
       scanSegment(line.slice(0, SEGMENT_MAX), this.custom, out, this.counts);
       line = line.slice(SEGMENT_MAX);
     }
     this.#line = line;
+  }
+}
+
+/**
+ * Match the last piece of a line and write the line's end: a `\r` before the `\n` is left out of the
+ * match, so `$` works on CRLF logs.
+ */
+function scanLineEnd(piece: string, newline: boolean, custom: readonly CompiledCustom[], out: string[], counts: RedactionCounts): void {
+  if (newline && piece.endsWith('\r')) {
+    scanSegment(piece.slice(0, -1), custom, out, counts);
+    out.push('\r\n');
+  } else {
+    scanSegment(piece, custom, out, counts);
+    if (newline) out.push('\n');
   }
 }
 
@@ -109,9 +135,11 @@ export class RedactionEngine {
   readonly #text: TextStage;
   readonly #lines: LineStage | null;
 
-  constructor(options: RedactOptions | CompiledRedaction = {}) {
-    const compiled = isCompiled(options) ? options : compileRedaction(options);
-    this.#text = new TextStage(compiled.text, this.#counts);
+  constructor(options: RedactOptions | CompiledRedaction = {}, tuning: RedactorTuning = {}) {
+    const compiled = toCompiled(options);
+    const batchBytes = tuning.batchBytes ?? DEFAULT_BATCH_BYTES;
+    if (!Number.isSafeInteger(batchBytes) || batchBytes < 1) throw new RangeError(`batchBytes must be a whole number ≥ 1, got ${batchBytes}`);
+    this.#text = new TextStage(compiled.text, this.#counts, batchBytes);
     this.#lines = compiled.custom.length > 0 ? new LineStage(compiled.custom, this.#counts) : null;
   }
 
@@ -138,33 +166,29 @@ export class RedactionEngine {
   }
 
   #stage(text: string, out: string[], final: boolean): void {
-    const decided: string[] = [];
+    // Without --redact patterns, stage 1 writes the output itself.
+    const decided = this.#lines === null ? out : [];
     if (text !== '') this.#text.write(text, decided);
     if (final) this.#text.end(decided);
-    if (this.#lines === null) {
-      out.push(...decided);
-      return;
-    }
+    if (this.#lines === null) return;
     const joined = decided.join('');
     if (joined !== '') this.#lines.write(joined, out);
     if (final) this.#lines.end(out);
   }
 }
 
-function isCompiled(options: RedactOptions | CompiledRedaction): options is CompiledRedaction {
-  return 'text' in options && 'custom' in options;
-}
-
 /**
- * A Transform that redacts a byte stream (a container's log) with bounded memory: about the rules' reach
- * (36 KiB, or the longest literal if longer) plus 256 KiB and one incoming chunk, whatever the line lengths.
+ * A Transform that redacts a byte stream (a container's log) with bounded memory: the rules' reach
+ * (`BUILTIN_REACH`, 37 KiB, or the longest literal if longer) plus `batchBytes` (256 KiB) plus one incoming
+ * chunk (at most 1 MiB of it at a time), whatever the line lengths. Its output is the same bytes as
+ * {@link redactBuffer} of the whole input, however the input is chunked.
  */
 export class Redactor extends Transform {
   readonly #engine: RedactionEngine;
 
-  constructor(options: RedactOptions | CompiledRedaction = {}) {
+  constructor(options: RedactOptions | CompiledRedaction = {}, tuning: RedactorTuning = {}) {
     super();
-    this.#engine = new RedactionEngine(options);
+    this.#engine = new RedactionEngine(options, tuning);
   }
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
@@ -194,8 +218,8 @@ export class Redactor extends Transform {
 }
 
 /** A streaming redactor (see {@link Redactor}). */
-export function createRedactor(options: RedactOptions | CompiledRedaction = {}): Redactor {
-  return new Redactor(options);
+export function createRedactor(options: RedactOptions | CompiledRedaction = {}, tuning: RedactorTuning = {}): Redactor {
+  return new Redactor(options, tuning);
 }
 
 /**
@@ -204,7 +228,7 @@ export function createRedactor(options: RedactOptions | CompiledRedaction = {}):
  * for any chunking.
  */
 export function redactBuffer(input: Uint8Array, options: RedactOptions | CompiledRedaction = {}): { output: Buffer; counts: RedactionCounts } {
-  const compiled = isCompiled(options) ? options : compileRedaction(options);
+  const compiled = toCompiled(options);
   const counts: RedactionCounts = {};
   const text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
   return { output: Buffer.from(redactByteString(text, compiled, counts), 'latin1'), counts };
@@ -213,19 +237,19 @@ export function redactBuffer(input: Uint8Array, options: RedactOptions | Compile
 /** {@link redactBuffer} on a byte string (one char per byte), counting into `counts`. */
 export function redactByteString(text: string, compiled: CompiledRedaction, counts: RedactionCounts): string {
   const out: string[] = [];
-  scanText(text, 0, text.length, compiled.text, out, counts);
+  new TextScanner(compiled.text, counts).advance(text, 0, text.length, out);
   const redacted = out.join('');
   if (compiled.custom.length === 0) return redacted;
-  return redacted
-    .split('\n')
-    .map((line) => {
-      const pieces: string[] = [];
-      let offset = 0;
-      do {
-        scanSegment(line.slice(offset, offset + SEGMENT_MAX), compiled.custom, pieces, counts);
-        offset += SEGMENT_MAX;
-      } while (offset < line.length);
-      return pieces.join('');
-    })
-    .join('\n');
+  const lines = redacted.split('\n');
+  const pieces: string[] = [];
+  lines.forEach((line, index) => {
+    // Pieces of SEGMENT_MAX bytes from the line's start; the last one (1 to SEGMENT_MAX bytes, or the
+    // empty line) ends the line.
+    let offset = 0;
+    for (; line.length - offset > SEGMENT_MAX; offset += SEGMENT_MAX) {
+      scanSegment(line.slice(offset, offset + SEGMENT_MAX), compiled.custom, pieces, counts);
+    }
+    scanLineEnd(line.slice(offset), index < lines.length - 1, compiled.custom, pieces, counts);
+  });
+  return pieces.join('');
 }

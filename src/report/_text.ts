@@ -30,9 +30,10 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Seconds in words: `0.2 s`, `42 s`, `3 min 12 s`, `2 h 5 min`, `3 d 4 h`. */
+/** Seconds in words: `under 0.1 s`, `0.2 s`, `42 s`, `3 min 12 s`, `2 h 5 min`, `3 d 4 h`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  if (seconds < 0.05) return 'under 0.1 s';
   if (seconds < 10) return `${(Math.round(seconds * 10) / 10).toFixed(1)} s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;

@@ -15,6 +15,7 @@ export const MAX_LINE_BYTES = 16 * 1024;
 /** Distinct findings listed; further distinct messages are only counted in `otherFindings`. */
 export const MAX_FINDINGS = 100;
 const CONTEXT_LINES = 2;
+const TAIL_LINES = 3;
 const EVENT_TEXT_CHARS = 1000;
 const CONTEXT_TEXT_CHARS = 300;
 const MAX_TIME_BUCKETS = 240;
@@ -85,6 +86,8 @@ export interface LogAnalysis {
   readonly lastTimestamp: string | null;
   /** Lines longer than MAX_LINE_BYTES, looked at only up to there. */
   readonly longLines: number;
+  /** The last lines that are not blank: what a container said last, error or not. */
+  readonly tail: readonly LogLine[];
 }
 
 export interface AnalyzeOptions {
@@ -153,6 +156,7 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
   let lastMs = -Infinity;
   const findings = new Map<string, MutableFinding>();
   const recent: LogLine[] = [];
+  const tail: LogLine[] = [];
   // Events still waiting for their lines of context after (at most firstError, firstWarning, lastError).
   let collecting: OpenEvent[] = [];
   let bucketMs = 1000;
@@ -228,6 +232,10 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
     seeTime(timestamp);
     const body = stripAnsi(rawBody);
     const context: LogLine = { line: n, text: cleanLine(body, CONTEXT_TEXT_CHARS) };
+    if (context.text.trim() !== '') {
+      tail.push(context);
+      if (tail.length > TAIL_LINES) tail.shift();
+    }
     if (collecting.length > 0) {
       for (const event of collecting) event.after.push(context);
       collecting = collecting.filter((event) => event.after.length < CONTEXT_LINES);
@@ -243,9 +251,10 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
           return;
         }
       } else if (open.lastLine === n - 1) {
-        // A stack trace printed right after a log message belongs to that message.
+        // A stack trace printed right after a log message belongs to that message (logger.exception(),
+        // logback's ERROR line and its exception). A Go panic is the crash itself: always its own finding.
         const start = traceStart(body);
-        if (start !== null && open.level === 'error') {
+        if ((start === 'java' || start === 'python') && open.level === 'error') {
           open.trace = { state: beginTrace(start), kind: start, lines: 1, headline: start === 'python' ? null : body.trim() };
           absorb(open, n, null);
           remember(context);
@@ -356,6 +365,7 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
         firstTimestamp: Number.isFinite(firstMs) ? new Date(firstMs).toISOString() : null,
         lastTimestamp: Number.isFinite(lastMs) ? new Date(lastMs).toISOString() : null,
         longLines,
+        tail: [...tail],
       };
     },
   };

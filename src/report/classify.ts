@@ -241,8 +241,8 @@ function harmless(text: string, index: number, length: number): boolean {
 }
 
 function anyWord(pattern: RegExp, text: string): boolean {
-  pattern.lastIndex = 0;
-  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+  // matchAll iterates a copy of the pattern: the shared regex's lastIndex never changes.
+  for (const m of text.matchAll(pattern)) {
     if (!harmless(text, m.index, m[0].length)) return true;
   }
   return false;

@@ -49,10 +49,11 @@ export function formatContainerLine(c: ContainerRecord, width: number, paint: Pa
 }
 
 /** The end-of-run report for a person at a terminal (stderr). */
-export function formatRunReport(result: GatherResult, paint: Paint = NO_PAINT): string {
+export function formatRunReport(result: GatherResult, paint: Paint = NO_PAINT, options: { containers?: boolean } = {}): string {
   const lines: string[] = [];
   const width = Math.max(...result.containers.map((c) => c.name.length), 4);
-  for (const c of result.containers) lines.push(formatContainerLine(c, width, paint));
+  // One line per container, unless the triage digest printed just before already lists them.
+  if (options.containers !== false) for (const c of result.containers) lines.push(formatContainerLine(c, width, paint));
   const failed = result.containers.filter((c) => c.error !== null).length;
   const exited = result.containers.filter((c) => c.state === 'exited' && c.exitCode !== 0).length;
   const counts = [
@@ -60,7 +61,8 @@ export function formatRunReport(result: GatherResult, paint: Paint = NO_PAINT): 
     exited > 0 ? paint.yellow(`${exited} exited non-zero`) : null,
     failed > 0 ? paint.red(`${failed} not fully collected`) : null,
   ].filter((s) => s !== null);
-  lines.push('', `${paint.bold('saved')} ${counts.join(', ')} to ${result.outputDir}`);
+  if (lines.length > 0) lines.push('');
+  lines.push(`${paint.bold('saved')} ${counts.join(', ')} to ${result.outputDir}`);
   if (result.archivePath) lines.push(`${paint.bold('archive')} ${result.archivePath}`);
   if (result.archiveError) lines.push(paint.red(`archive failed: ${result.archiveError}`));
   if (result.interruption) lines.push(paint.red(`incomplete: ${result.interruption}; manifest.json says what is missing`));

@@ -40,7 +40,11 @@ describe('resolveOptions defaults', () => {
       archive: false,
       concurrency: DEFAULT_CONCURRENCY,
       timeoutMs: DEFAULT_TIMEOUT_MS,
+      containerTimeoutMs: null,
       logs: { since: undefined, until: undefined, tail: undefined, timestamps: false },
+      redact: true,
+      redactPatterns: [],
+      maxLogBytes: null,
     });
     expect(DEFAULT_OUTPUT_DIR).toBe('/tmp/kubernaut-must-gather');
     expect(DEFAULT_CONCURRENCY).toBe(4);
@@ -216,5 +220,19 @@ describe('transport', () => {
     expect(resolveOptions({ service: 'sp', env: { MUST_GATHER_TRANSPORT: 'api' } }).transport).toBe('api');
     expect(resolveOptions({ service: 'sp', transport: 'cli', env: { MUST_GATHER_TRANSPORT: 'api' } }).transport).toBe('cli');
     expect(() => resolveOptions({ service: 'sp', env: { MUST_GATHER_TRANSPORT: 'grpc' } })).toThrow('invalid transport "grpc": expected one of auto, api, cli');
+  });
+});
+
+describe('redaction and size options', () => {
+  it('redacts by default; --no-redact turns it off; patterns compile; sizes parse', () => {
+    const on = resolveOptions({ service: 'sp', env: {}, redactPatterns: ['tok_[a-z]+', '/SECRET-\\d+/i'], maxLogSize: '50MB' });
+    expect([on.redact, on.redactPatterns.map(String), on.maxLogBytes]).toEqual([true, ['/tok_[a-z]+/', '/SECRET-\\d+/i'], 50_000_000]);
+    expect(resolveOptions({ service: 'sp', env: {}, redact: false }).redact).toBe(false);
+    expect(resolveOptions({ service: 'sp', env: {}, maxLogSize: 0 }).maxLogBytes).toBeNull();
+    expect(() => resolveOptions({ service: 'sp', env: {}, maxLogSize: '10' })).toThrow('expected at least 1 KiB');
+    expect(() => resolveOptions({ service: 'sp', env: {}, maxLogSize: 'lots' })).toThrow(UsageError);
+    expect(() => resolveOptions({ service: 'sp', env: {}, redactPatterns: ['('] })).toThrow(UsageError);
+    expect(resolveOptions({ service: 'sp', env: {}, containerTimeoutMs: 5000 }).containerTimeoutMs).toBe(5000);
+    expect(() => resolveOptions({ service: 'sp', env: {}, containerTimeoutMs: 0 })).toThrow(UsageError);
   });
 });

@@ -35,6 +35,8 @@ function result(overrides: Partial<GatherResult> = {}): GatherResult {
     missing: [],
     incomplete: false,
     interruption: null,
+    warnings: [],
+    triage: null,
     startedAt: '2026-01-02T03:04:05.000Z',
     finishedAt: '2026-01-02T03:04:06.000Z',
     ...overrides,
