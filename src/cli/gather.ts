@@ -41,6 +41,7 @@ Environment:
 Other commands:
   must-gather doctor     which engines answer where, and which would be used
   must-gather prune      remove old run folders and archives (--older-than 7d, --keep N, --dry-run)
+  must-gather report <folder|archive>   the verdict of a saved run (--json, --markdown)
   (a service named like a command: must-gather gather <service>)
 
 Examples:

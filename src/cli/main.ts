@@ -1,6 +1,7 @@
 import { runDoctor } from './doctor.js';
 import { runGather } from './gather.js';
 import { runPrune } from './prune.js';
+import { runReport } from './report.js';
 import { resolveIo, type CliIo } from './shared.js';
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
@@ -10,6 +11,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   gather: runGather,
   doctor: runDoctor,
   prune: runPrune,
+  report: runReport,
 };
 
 /** Run the CLI with `argv` (without `node` and the script). Returns the exit code; never exits itself. */
