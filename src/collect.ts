@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { SelectedContainer } from './discover.js';
 import { errorMessage } from './errors.js';
+import { Transform } from 'node:stream';
 import { createSizeLimiter } from './limit.js';
+import { createLogAnalyzer, type LogAnalysis } from './report/analyze.js';
 import { describeFile, safeFileStem, writeNewFile, writeStreamToFile, type FileRecord } from './output.js';
 import { createRedactor, redactInspect, type CompiledRedaction } from './redact/index.js';
 import {
@@ -51,6 +53,23 @@ export interface CollectContext {
   readonly redaction: CompiledRedaction | null;
   /** Keep at most this many bytes of each log (head and tail), or null. */
   readonly maxLogBytes: number | null;
+  /** Where each log's triage analysis goes, by its path in the run folder: made while the log is written. */
+  readonly analyses?: Map<string, LogAnalysis>;
+}
+
+/** A pass-through stage that feeds a log analyzer with exactly the bytes written to the file. */
+function analysisTap(path: string, into: Map<string, LogAnalysis>): Transform {
+  const analyzer = createLogAnalyzer();
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      analyzer.write(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      into.set(path, analyzer.end());
+      callback();
+    },
+  });
 }
 
 /** What inspecting a container gave: its details, or why there are none. */
@@ -138,7 +157,8 @@ export async function collectContainer(container: SelectedContainer, inspection:
     // Redact before cutting, so a cut never leaves half a secret that no rule recognises.
     const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;
     const limiter = ctx.maxLogBytes !== null ? createSizeLimiter(ctx.maxLogBytes) : null;
-    const stages = [redactor, limiter].filter((t): t is NonNullable<typeof t> => t !== null);
+    const analysis = ctx.analyses ? analysisTap(logPath, ctx.analyses) : null;
+    const stages = [redactor, limiter, analysis].filter((t): t is NonNullable<typeof t> => t !== null);
     // Written and hashed in one pass; the engine's failure (if any) is known once the stream has ended,
     // and whatever arrived before it is kept: it is evidence.
     const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages);

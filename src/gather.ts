@@ -8,6 +8,7 @@ import { errorMessage, NoEngineError, OutputError } from './errors.js';
 import { buildManifest, describeEngine, HTML_FILE, manifestArguments, SUMMARY_FILE, writeManifest, writeRuntimeInfo, type Description, type RuntimeSummary } from './manifest.js';
 import { resolveOptions, type GatherOptions, type ResolvedOptions } from './options.js';
 import { createRunFolder, writeNewFile } from './output.js';
+import type { LogAnalysis } from './report/analyze.js';
 import { renderHtml } from './report/html.js';
 import { renderSummaryMarkdown } from './report/markdown.js';
 import { toFindingsJson, triageRun, type RunInfo, type TriageReport } from './report/triage.js';
@@ -60,8 +61,8 @@ async function findEngines(options: GatherOptions, resolved: ResolvedOptions, si
 }
 
 /** Judge the collected containers and write SUMMARY.md and index.html beside their files. */
-async function writeTriage(outputDir: string, run: RunInfo, containers: readonly ContainerRecord[]): Promise<TriageReport> {
-  const report = await triageRun(outputDir, run, containers);
+async function writeTriage(outputDir: string, run: RunInfo, containers: readonly ContainerRecord[], analyses: ReadonlyMap<string, LogAnalysis>): Promise<TriageReport> {
+  const report = await triageRun(outputDir, run, containers, analyses);
   await writeNewFile(join(outputDir, SUMMARY_FILE), renderSummaryMarkdown(report));
   await writeNewFile(join(outputDir, HTML_FILE), renderHtml(report));
   return report;
@@ -182,8 +183,9 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
         extraPatterns: resolved.redactPatterns,
       })
     : null;
+  const analyses = new Map<string, LogAnalysis>();
   const containers = await mapPool(selected.map((s, i) => ({ ...s, inspection: inspections[i] as Inspection })), resolved.concurrency, async ({ engine, container, inspection }) => {
-    const ctx = { ...(contexts.get(engine) as CollectContext), redaction };
+    const ctx = { ...(contexts.get(engine) as CollectContext), redaction, analyses };
     const record = await collectContainer(container, inspection, ctx).catch((error: unknown) =>
       // collectContainer records engine trouble itself; this is a local failure such as a full disk.
       ({ ...notCollected(container, ctx.runtime.name, errorMessage(error)), complete: !signal.aborted }),
@@ -196,7 +198,8 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   const interruption = signal.aborted ? abortReason() : null;
   const incomplete = interruption !== null || containers.some((c) => !c.complete);
   const finishedAt = now().toISOString();
-  const triage = await writeTriage(outputDir, { service: resolved.service, runtimes, startedAt: startedAt.toISOString(), finishedAt, incomplete, interruption }, containers).catch(
+  const run = { service: resolved.service, runtimes, startedAt: startedAt.toISOString(), finishedAt, incomplete, interruption };
+  const triage = await writeTriage(outputDir, run, containers, analyses).catch(
     (error: unknown) => {
       warnings.push(`SUMMARY.md and index.html not written: ${errorMessage(error)}`);
       return null;

@@ -117,7 +117,7 @@ async function exists(path: string): Promise<boolean> {
 /** Inspect files are a few kB; anything far larger is not one. */
 const MAX_INSPECT_BYTES = 16 * 1024 * 1024;
 
-async function readEvidence(dir: string, record: ContainerRecord): Promise<ContainerEvidence> {
+async function readEvidence(dir: string, record: ContainerRecord, known: ReadonlyMap<string, LogAnalysis>): Promise<ContainerEvidence> {
   const notes: string[] = [];
   const find = async (kind: FileRecord['kind'], conventional: string): Promise<string | null> => {
     const listed = record.files.find((f) => f.kind === kind);
@@ -147,7 +147,7 @@ async function readEvidence(dir: string, record: ContainerRecord): Promise<Conta
   let analysis: LogAnalysis | null = null;
   if (logPath !== null) {
     try {
-      analysis = await analyzeLogFile(join(dir, logPath));
+      analysis = known.get(logPath) ?? (await analyzeLogFile(join(dir, logPath)));
     } catch (error) {
       notes.push(`${logPath} could not be read: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -155,11 +155,14 @@ async function readEvidence(dir: string, record: ContainerRecord): Promise<Conta
   return { record, inspect, analysis, logPath: analysis === null ? null : logPath, inspectPath, notes };
 }
 
-/** Read the files of `records` in run folder `dir` and judge them. */
-export async function triageRun(dir: string, run: RunInfo, records: readonly ContainerRecord[]): Promise<TriageReport> {
+/**
+ * Read the files of `records` in run folder `dir` and judge them. `analyses` are logs already analysed
+ * while they were written (by their path in the folder): those are not read again.
+ */
+export async function triageRun(dir: string, run: RunInfo, records: readonly ContainerRecord[], analyses: ReadonlyMap<string, LogAnalysis> = new Map()): Promise<TriageReport> {
   const evidence: ContainerEvidence[] = [];
   // One log at a time: analysis is CPU-bound, and memory stays that of one log.
-  for (const record of records) evidence.push(await readEvidence(dir, record));
+  for (const record of records) evidence.push(await readEvidence(dir, record, analyses));
   return buildReport(dir, run, evidence);
 }
 

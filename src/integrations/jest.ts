@@ -1,0 +1,97 @@
+/**
+ * must-gather/jest: gather a failed jest run's containers before your globalTeardown removes them.
+ *
+ * ```js
+ * // jest.config.js — jest calls reporters' onRunComplete before globalTeardown
+ * export default {
+ *   globalSetup: './global-setup.js',
+ *   globalTeardown: './global-teardown.js',
+ *   reporters: ['default', ['must-gather/jest', { service: 'orders' }]],
+ * };
+ * ```
+ * `gatherInGlobalTeardown()` gathers from globalTeardown instead (with the reporter configured as
+ * `{ service, gather: false }` so that it only records whether the run failed).
+ * Only jest's types are used (structurally): importing this never loads jest.
+ */
+import { recordedRun, recordRun } from './_handoff.js';
+import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from './core.js';
+
+export type { TestGatherOutcome } from './core.js';
+export type JestGatherOptions = TestGatherOptions & ReportingOptions;
+export interface JestReporterOptions extends JestGatherOptions {
+  /** Gather in onRunComplete (default); false only records the run for `gatherInGlobalTeardown()`. */
+  readonly gather?: boolean;
+}
+
+/** The parts of jest's `AssertionResult` read here. */
+export interface JestAssertionResultLike {
+  readonly fullName: string;
+  readonly status: string;
+  readonly failureMessages: ReadonlyArray<string>;
+}
+/** The parts of jest's `TestResult` (one test file) read here. */
+export interface JestTestResultLike {
+  readonly testFilePath: string;
+  readonly testResults: ReadonlyArray<JestAssertionResultLike>;
+  readonly testExecError?: { readonly message: string } | null | undefined;
+}
+/** The parts of jest's `AggregatedResult` read here. */
+export interface JestAggregatedResultLike {
+  readonly numFailedTests: number;
+  readonly numRuntimeErrorTestSuites: number;
+  readonly startTime: number;
+  readonly testResults: ReadonlyArray<JestTestResultLike>;
+  readonly snapshot?: { readonly failure: boolean };
+  readonly wasInterrupted?: boolean;
+  readonly runExecError?: { readonly message: string } | undefined;
+}
+
+/** The run as jest saw it: failed tests with their message, files that failed to run, errors of the run itself. */
+export function testRunFromJest(results: JestAggregatedResultLike): TestRunInfo {
+  const failures: TestFailure[] = [];
+  for (const file of results.testResults) {
+    for (const test of file.testResults) {
+      if (test.status === 'failed') failures.push({ name: test.fullName, message: test.failureMessages[0] ?? null, file: file.testFilePath });
+    }
+    if (file.testExecError) failures.push({ name: `${file.testFilePath} (test file failed to run)`, message: file.testExecError.message, file: file.testFilePath });
+  }
+  if (results.runExecError) failures.push({ name: 'jest run', message: results.runExecError.message });
+  const failed =
+    results.numFailedTests > 0 ||
+    results.numRuntimeErrorTestSuites > 0 ||
+    results.snapshot?.failure === true ||
+    results.wasInterrupted === true ||
+    results.runExecError !== undefined;
+  return { failed, failures, runStartedAt: results.startTime > 0 ? new Date(results.startTime) : undefined };
+}
+
+/**
+ * The jest reporter (`['must-gather/jest', options]`). Jest awaits onRunComplete, and calls it before
+ * globalTeardown: the containers are still there.
+ */
+export default class MustGatherReporter {
+  readonly #options: JestReporterOptions;
+
+  constructor(_globalConfig: unknown, options: JestReporterOptions, _context?: unknown) {
+    this.#options = options ?? ({} as JestReporterOptions);
+  }
+
+  async onRunComplete(_testContexts: unknown, results: JestAggregatedResultLike): Promise<void> {
+    const run = testRunFromJest(results);
+    recordRun('jest', () => run);
+    const { gather = true, ...options } = this.#options;
+    if (gather) await gatherAndReport({ ...options, ...run, framework: 'jest' });
+  }
+}
+
+export { MustGatherReporter };
+
+/**
+ * Gather from globalTeardown, before your own cleanup. Whether the run failed comes from the reporter
+ * (globalTeardown alone is not told): configure `['must-gather/jest', { service, gather: false }]` too.
+ * When the reporter already gathered, this receives its result: one gather per run.
+ */
+export async function gatherInGlobalTeardown(options: JestGatherOptions): Promise<TestGatherOutcome> {
+  const run = recordedRun('jest') ?? { failed: null, unknownReason: "add ['must-gather/jest', { service }] to reporters in the jest config" };
+  return gatherAndReport({ ...options, ...run, framework: 'jest' });
+}

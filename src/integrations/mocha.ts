@@ -1,0 +1,89 @@
+/**
+ * must-gather/mocha: a root hook plugin that gathers when tests failed, in the root `afterAll`.
+ *
+ * ```js
+ * // test/must-gather.js, listed first in .mocharc's `require` so its afterAll runs before your cleanup hooks
+ * import { mustGatherHooks } from 'must-gather/mocha';
+ * export const mochaHooks = mustGatherHooks({ service: 'orders' });
+ * ```
+ * Root afterAll hooks run before global teardown fixtures (`mochaGlobalTeardown`). In `--parallel` mode
+ * they run in each worker after each file; the workers share a run key (their parent, the mocha process),
+ * so the first failing file gathers and the others receive its result.
+ * Failure messages come from `test.err` (a hook's error) where mocha keeps them; otherwise only names.
+ * Only mocha's types are used (structurally): importing this never loads mocha.
+ */
+import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestRunInfo } from './core.js';
+
+export type MochaGatherOptions = TestGatherOptions & ReportingOptions;
+
+/** The parts of a mocha `Runnable` (test or hook) read here. */
+export interface MochaRunnableLike {
+  readonly state?: string | undefined;
+  readonly file?: string | undefined;
+  fullTitle(): string;
+  readonly err?: unknown;
+  readonly _error?: unknown;
+}
+/** The parts of a mocha `Suite` read here; the hook arrays are mocha's own (underscored) fields. */
+export interface MochaSuiteLike {
+  readonly tests: ReadonlyArray<MochaRunnableLike>;
+  readonly suites: ReadonlyArray<MochaSuiteLike>;
+  readonly parent?: MochaSuiteLike | undefined;
+  readonly _beforeAll?: ReadonlyArray<MochaRunnableLike>;
+  readonly _beforeEach?: ReadonlyArray<MochaRunnableLike>;
+  readonly _afterEach?: ReadonlyArray<MochaRunnableLike>;
+  readonly _afterAll?: ReadonlyArray<MochaRunnableLike>;
+}
+/** `this` in a mocha hook. */
+export interface MochaContextLike {
+  readonly test?: { readonly parent?: MochaSuiteLike | undefined } | undefined;
+  timeout(ms: number): unknown;
+}
+
+export interface MochaRootHooks {
+  beforeAll(this: MochaContextLike): void;
+  afterAll(this: MochaContextLike): Promise<void>;
+}
+
+function messageOf(runnable: MochaRunnableLike): string | null {
+  const error = runnable.err ?? runnable._error;
+  if (error === undefined || error === null) return null;
+  return typeof error === 'object' && 'message' in error ? String(error.message) : String(error);
+}
+
+/** Failed tests and hooks anywhere under `root`. */
+export function testRunFromMocha(root: MochaSuiteLike): TestRunInfo {
+  const failures: TestFailure[] = [];
+  const visit = (suite: MochaSuiteLike): void => {
+    const hooks = [suite._beforeAll, suite._beforeEach, suite._afterEach, suite._afterAll].flatMap((h) => h ?? []);
+    for (const runnable of [...hooks, ...suite.tests]) {
+      if (runnable.state === 'failed') failures.push({ name: runnable.fullTitle(), message: messageOf(runnable), file: runnable.file ?? null });
+    }
+    for (const child of suite.suites) visit(child);
+  };
+  visit(root);
+  return { failed: failures.length > 0, failures };
+}
+
+/**
+ * Root hooks for `export const mochaHooks = mustGatherHooks(options)`. The afterAll lifts mocha's hook
+ * timeout for itself: the gather is bounded by `timeoutMs` and the wait for another process by `lock.waitMs`.
+ */
+export function mustGatherHooks(options: MochaGatherOptions): MochaRootHooks {
+  let runStartedAt = new Date();
+  const env = options.env ?? process.env;
+  // Parallel mode's workers are children of the one mocha process.
+  const frameworkRunKey = env.MOCHA_WORKER_ID !== undefined ? `mocha-${process.ppid}` : undefined;
+  return {
+    beforeAll() {
+      runStartedAt = new Date();
+    },
+    async afterAll() {
+      this.timeout(0);
+      let root = this.test?.parent;
+      while (root?.parent) root = root.parent;
+      const run: TestRunInfo = root ? testRunFromMocha(root) : { failed: null, unknownReason: 'the root suite was not reachable from the afterAll hook' };
+      await gatherAndReport({ ...options, ...run, runStartedAt, framework: 'mocha', frameworkRunKey });
+    },
+  };
+}
