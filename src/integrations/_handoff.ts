@@ -24,3 +24,8 @@ export function recordRun(framework: string, read: () => TestRunInfo, holder: ob
 export function recordedRun(framework: string, holder: object = globalThis): TestRunInfo | undefined {
   return storeOf(holder).get(framework)?.();
 }
+
+/** Forget what was recorded (a new run in watch mode starts from nothing; tests start clean). */
+export function forgetRun(framework: string, holder: object = globalThis): void {
+  storeOf(holder).delete(framework);
+}

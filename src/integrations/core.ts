@@ -135,6 +135,11 @@ export function resolveRunKey(
   return { key: `process-${pid}-${Math.trunc(processStartedAt)}`, source: 'process' };
 }
 
+/** The key of the exactly-once lock: one gather per run key and service (and output base, the lock's folder). */
+export function testRunLockKey(runKey: string, service: string): string {
+  return `${runKey}--${service}`;
+}
+
 /** `when` from the option, else env MUST_GATHER_WHEN, else `on-failure`. Throws on an unknown value. */
 export function resolveWhen(when: string | undefined, env: NodeJS.ProcessEnv = process.env): GatherWhen {
   const value = when ?? (env.MUST_GATHER_WHEN || 'on-failure');
@@ -207,7 +212,7 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
     runKey = resolveRunKey(runKeyOption, env, frameworkRunKey);
     const started = toDate(runStartedAt) ?? new Date(performance.timeOrigin);
     const now = gatherOptions.now ?? (() => new Date());
-    const key = `${runKey.key}--${resolved.service}`;
+    const key = testRunLockKey(runKey.key, resolved.service);
     const source = runKey.source;
     const recordedKey = runKey.key;
 

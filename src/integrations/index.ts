@@ -8,6 +8,7 @@ export {
   resolveRunKey,
   resolveWhen,
   TEST_RUN_FILE,
+  testRunLockKey,
   type GatherWhen,
   type ReportingOptions,
   type RunKey,

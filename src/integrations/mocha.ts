@@ -24,15 +24,22 @@ export interface MochaRunnableLike {
   readonly err?: unknown;
   readonly _error?: unknown;
 }
-/** The parts of a mocha `Suite` read here; the hook arrays are mocha's own (underscored) fields. */
+/** The parts of a mocha `Suite` read here (and its hook arrays, see {@link hooksOf}). */
 export interface MochaSuiteLike {
   readonly tests: ReadonlyArray<MochaRunnableLike>;
   readonly suites: ReadonlyArray<MochaSuiteLike>;
   readonly parent?: MochaSuiteLike | undefined;
-  readonly _beforeAll?: ReadonlyArray<MochaRunnableLike>;
-  readonly _beforeEach?: ReadonlyArray<MochaRunnableLike>;
-  readonly _afterEach?: ReadonlyArray<MochaRunnableLike>;
-  readonly _afterAll?: ReadonlyArray<MochaRunnableLike>;
+}
+
+const HOOK_FIELDS = ['_beforeAll', '_beforeEach', '_afterEach', '_afterAll'] as const;
+
+/** A suite's hooks: mocha keeps them in underscored fields (private in @types/mocha) and has no public getter. */
+function hooksOf(suite: MochaSuiteLike): MochaRunnableLike[] {
+  const fields = suite as unknown as Partial<Record<(typeof HOOK_FIELDS)[number], unknown>>;
+  return HOOK_FIELDS.flatMap((field) => {
+    const hooks = fields[field];
+    return Array.isArray(hooks) ? (hooks as MochaRunnableLike[]) : [];
+  });
 }
 /** `this` in a mocha hook. */
 export interface MochaContextLike {
@@ -55,8 +62,7 @@ function messageOf(runnable: MochaRunnableLike): string | null {
 export function testRunFromMocha(root: MochaSuiteLike): TestRunInfo {
   const failures: TestFailure[] = [];
   const visit = (suite: MochaSuiteLike): void => {
-    const hooks = [suite._beforeAll, suite._beforeEach, suite._afterEach, suite._afterAll].flatMap((h) => h ?? []);
-    for (const runnable of [...hooks, ...suite.tests]) {
+    for (const runnable of [...hooksOf(suite), ...suite.tests]) {
       if (runnable.state === 'failed') failures.push({ name: runnable.fullTitle(), message: messageOf(runnable), file: runnable.file ?? null });
     }
     for (const child of suite.suites) visit(child);
