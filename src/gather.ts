@@ -215,6 +215,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
     interruption,
     containers,
     findings: triage ? toFindingsJson(triage) : null,
+    testRun: options.testRun ?? null,
   };
   await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: archiveTarget, finishedAt })).catch((error: unknown) => {
     // Every evidence file that was written is intact; say plainly that the index of them is missing.

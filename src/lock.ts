@@ -209,7 +209,12 @@ function sameLock(a: LockState, b: LockState): boolean {
 async function tryAcquire(path: string, holder: LockHolder): Promise<boolean> {
   const content = JSON.stringify(holder);
   const temp = `${path}.new-${holder.nonce}`;
-  await writeAtomically(temp, content);
+  const draft = await open(temp, 'wx', 0o600);
+  try {
+    await draft.writeFile(content);
+  } finally {
+    await draft.close();
+  }
   try {
     await link(temp, path);
     return true;
@@ -335,11 +340,13 @@ export async function runOnce<T>(key: string, baseDir: string, fn: () => Promise
     }
 
     const lock = await readLock(lockFile);
-    if (lock !== null && isStale(lock)) {
+    // Released since we tried: the result is there now, or the lock is free.
+    if (lock === null) continue;
+    if (isStale(lock)) {
       if (await breakStaleLock(lockFile, lock)) brokeStale.push(lock.holder ?? { pid: 0, host: '', nonce: '', startedAt: '', key });
       continue;
     }
-    if (now() - started >= waitMs) throw new LockTimeoutError(lockFile, now() - started, lock?.holder ?? null);
+    if (now() - started >= waitMs) throw new LockTimeoutError(lockFile, now() - started, lock.holder);
     await sleep(pollMs);
   }
 

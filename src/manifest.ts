@@ -48,6 +48,8 @@ export interface Manifest {
   readonly containers: readonly ContainerRecord[];
   /** What failed and why, machine-readable: the same findings SUMMARY.md shows. Null if triage failed. */
   readonly findings: FindingsJson | null;
+  /** The test run's context (framework, failed tests, run key) when called from a test framework, else null. */
+  readonly testRun: unknown;
 }
 
 export type ManifestArguments = Omit<ResolvedOptions, 'redactPatterns'> & { readonly redactPatterns: readonly string[] };

@@ -56,6 +56,8 @@ export interface GatherOptions extends LogOptions {
   readonly redactPatterns?: readonly (string | RegExp)[];
   /** Keep at most this much of each log, head and tail, with a marker line where the middle was cut: bytes or `50MB`. */
   readonly maxLogSize?: number | string;
+  /** What the test run knew (framework, failed tests), recorded in manifest.json as `testRun`. */
+  readonly testRun?: unknown;
   /** Abort the run early (e.g. on SIGINT); what was collected is kept and marked. */
   readonly signal?: AbortSignal;
   /** Environment used for defaults and engine detection; default `process.env`. */

@@ -2,6 +2,8 @@ import { Option, type Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
 import { appendFileSync } from 'node:fs';
 import { gather, type GatherResult } from '../gather.js';
+import { gatherForTests, type GatherWhen } from '../integrations/core.js';
+import { shouldGather } from '../integrations/if-failed.js';
 import { renderDigest } from '../report/digest.js';
 import { githubActions } from '../report/github.js';
 import { toFindingsJson, type TriageReport } from '../report/triage.js';
@@ -67,6 +69,10 @@ interface CliFlags {
   timeout?: number;
   containerTimeout?: number;
   redact?: boolean | string[];
+  when?: GatherWhen;
+  ifFailed?: boolean;
+  exitCode?: string;
+  runKey?: string;
   maxLogSize?: string;
   quiet?: boolean;
   verbose?: boolean;
@@ -98,6 +104,10 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .option('--concurrency <n>', 'containers collected at once', parseCount, DEFAULT_CONCURRENCY)
     .option('--timeout <duration>', `bound on the whole run: seconds, or 90s, 2m… (default: ${DEFAULT_TIMEOUT_MS / 1000})`, parseDuration)
     .option('--container-timeout <duration>', 'bound on each container’s inspect and log (default: only --timeout)', parseDuration)
+    .addOption(new Option('--when <when>', 'always, on-failure (needs --exit-code or MUST_GATHER_TEST_EXIT_CODE) or never (default: env MUST_GATHER_WHEN or always)').choices(['always', 'on-failure', 'never']))
+    .option('--if-failed', 'gather only if the tests failed: same as --when on-failure')
+    .option('--exit-code <n>', "the test command's exit status ($?); implies --when on-failure")
+    .option('--run-key <key>', 'callers sharing this key (and service) gather once; the others get the same result (default: env MUST_GATHER_RUN_KEY or the CI job)')
     .option('-q, --quiet', 'no progress on stderr')
     .option('--verbose', 'show stack traces of unexpected errors')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -145,8 +155,31 @@ export async function runGather(argv: readonly string[], io: CliIo): Promise<num
     const say = (line: string): void => {
       if (!flags.quiet) io.stderr(`${paint.dim('must-gather:')} ${line}\n`);
     };
+    // --when/--if-failed/--exit-code/--run-key: a test-suite step (Makefile, CI after_script, Go's AfterSuite).
+    const forTests = flags.when !== undefined || flags.ifFailed === true || flags.exitCode !== undefined || flags.runKey !== undefined;
+    const decision = forTests
+      ? shouldGather({
+          when: flags.when ?? (flags.ifFailed || flags.exitCode !== undefined ? 'on-failure' : io.env.MUST_GATHER_WHEN || 'always'),
+          exitCode: flags.exitCode,
+          env: io.env,
+        })
+      : null;
+    if (decision && !decision.gather) {
+      io.stderr(`${paint.dim('must-gather:')} ${decision.reason}; nothing gathered\n`);
+      if (flags.json) io.stdout(JSON.stringify({ skipped: true, reason: decision.reason }) + '\n');
+      return;
+    }
+    const run = (options: GatherOptions): Promise<GatherResult> =>
+      decision
+        ? gatherForTests({ ...options, when: decision.when, failed: decision.failed, framework: 'cli', strict: true, ...(flags.runKey ? { runKey: flags.runKey } : {}) }).then(
+            (outcome) => {
+              if (outcome.status !== 'gathered') throw new Error(`unexpected outcome: ${outcome.status}`);
+              return outcome.result;
+            },
+          )
+        : gather(options);
     const { value: result, received } = await withSignals(io, (signal) =>
-      gather({
+      run({
         service,
         components,
         aliases: flags.alias ?? [],

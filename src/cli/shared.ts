@@ -1,6 +1,6 @@
 import { chalkStderr } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { errorMessage, MustGatherError, NoEngineError, OutputError } from '../errors.js';
+import { errorMessage, MustGatherError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { NO_PAINT, type Paint } from '../report/text.js';
 
@@ -95,14 +95,15 @@ export async function runProgram(program: Command, argv: readonly string[], io: 
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
     const paint = paintFor(io);
-    if (error instanceof MustGatherError) {
-      io.stderr(`${paint.red('must-gather:')} ${error.message}\n`);
-      if (error instanceof OutputError) return ExitCode.OUTPUT;
-      if (error instanceof NoEngineError) {
+    // By code, not class: a process that waited on another's gather (--run-key) receives its error rebuilt.
+    const code = error instanceof MustGatherError ? error.code : (error as { code?: unknown } | null)?.code;
+    const exit = code === 'USAGE' ? ExitCode.USAGE : code === 'NO_ENGINE' ? ExitCode.NO_ENGINE : code === 'OUTPUT' ? ExitCode.OUTPUT : null;
+    if (exit !== null) {
+      io.stderr(`${paint.red('must-gather:')} ${errorMessage(error)}\n`);
+      if (exit === ExitCode.NO_ENGINE) {
         io.stderr('Install podman or docker (see scripts/setup-engines.sh), or point CONTAINER_HOST/DOCKER_HOST at an engine.\n');
-        return ExitCode.NO_ENGINE;
       }
-      return ExitCode.USAGE;
+      return exit;
     }
     io.stderr(`${paint.red('must-gather: unexpected error:')} ${errorMessage(error)}\n`);
     if (program.opts().verbose && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);

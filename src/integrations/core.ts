@@ -4,6 +4,7 @@
  * The framework entry points (vitest.ts, jest.ts, mocha.ts, playwright.ts) only translate their framework's
  * view of the run into {@link TestRunGatherOptions}.
  */
+import { renderDigest } from '../report/digest.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,8 @@ export type TestGatherOutcome =
       readonly result: GatherResult;
       /** False when another caller of the same run gathered and this one received its result. */
       readonly gatheredHere: boolean;
+      /** The process that gathered. */
+      readonly gatheredBy: { readonly pid: number; readonly host: string };
       readonly runKey: string;
       /** test-run.json in the run folder, or null when nothing matched (or it could not be written). */
       readonly testRunFile: string | null;
@@ -87,7 +90,7 @@ export type TestGatherOutcome =
     }
   | { readonly status: 'error'; readonly error: Error; readonly runKey: string | null };
 
-/** What test-run.json holds. */
+/** What test-run.json (and manifest.json's `testRun`) holds. */
 export interface TestRunRecord {
   readonly framework: string;
   readonly runKey: string;
@@ -153,11 +156,14 @@ export function resolveWhen(when: string | undefined, env: NodeJS.ProcessEnv = p
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]|\u001b\][^\u0007]*\u0007/g;
 
+/** `    at fn (file.js:3:5)`, `    at file:///x.js:3:5`, `    at new X (<anonymous>)`; not `    at least 3 items`. */
+const STACK_FRAME = /^\s+at .*(?::\d+:\d+\)?|\((?:native|<anonymous>)\))$/;
+
 /** A failure message fit for the record: no colours, no stack, bounded. */
 export function cleanMessage(message: string | null | undefined): string | null {
   if (message === null || message === undefined) return null;
   const lines = String(message).replace(ANSI, '').split('\n');
-  const stackAt = lines.findIndex((line) => /^\s+at .+/.test(line));
+  const stackAt = lines.findIndex((line) => STACK_FRAME.test(line));
   const text = (stackAt === -1 ? lines : lines.slice(0, stackAt)).join('\n').trim();
   if (text === '') return null;
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${text.length - MAX_MESSAGE_CHARS} more characters)` : text;
@@ -223,26 +229,27 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
       key,
       resolved.outputDir,
       async () => {
-        const result = await gather({ ...gatherOptions, env });
+        const record: TestRunRecord = {
+          framework,
+          runKey: recordedKey,
+          runKeySource: source,
+          when,
+          failed,
+          runStartedAt: started.toISOString(),
+          gatheredAt: now().toISOString(),
+          gatheredBy: { pid: process.pid, host: hostname() },
+          failures: failures.slice(0, MAX_FAILURES).map((f) => ({
+            name: String(f.name),
+            message: cleanMessage(f.message),
+            ...(f.file ? { file: f.file } : {}),
+          })),
+          failuresOmitted: Math.max(0, failures.length - MAX_FAILURES),
+        };
+        // The test run's context goes into manifest.json (`testRun`), and beside it as test-run.json.
+        const result = await gather({ ...gatherOptions, env, testRun: record });
         const warnings: string[] = [];
         let testRunFile: string | null = null;
         if (result.outputDir !== null) {
-          const record: TestRunRecord = {
-            framework,
-            runKey: recordedKey,
-            runKeySource: source,
-            when,
-            failed,
-            runStartedAt: started.toISOString(),
-            gatheredAt: now().toISOString(),
-            gatheredBy: { pid: process.pid, host: hostname() },
-            failures: failures.slice(0, MAX_FAILURES).map((f) => ({
-              name: String(f.name),
-              message: cleanMessage(f.message),
-              ...(f.file ? { file: f.file } : {}),
-            })),
-            failuresOmitted: Math.max(0, failures.length - MAX_FAILURES),
-          };
           const path = join(result.outputDir, TEST_RUN_FILE);
           try {
             await writeNewFile(path, `${JSON.stringify(record, null, 2)}\n`);
@@ -255,7 +262,8 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
       },
       { ...lock, waitMs: lock?.waitMs ?? (gatherOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS) + WAIT_MARGIN_MS, notBefore: started },
     );
-    return { status: 'gathered', gatheredHere: once.ranHere, runKey: runKey.key, ...once.value };
+    const gatheredBy = { pid: once.holder.pid, host: once.holder.host };
+    return { status: 'gathered', gatheredHere: once.ranHere, gatheredBy, runKey: runKey.key, ...once.value };
   } catch (error) {
     return { status: 'error', error: asError(error), runKey: runKey?.key ?? null };
   }
@@ -278,11 +286,13 @@ export function describeOutcome(outcome: TestGatherOutcome, service: string): st
         const names = result.available.length > 0 ? result.available.join(', ') : 'none';
         lines.push(`must-gather: no container of ${service} found, nothing written (containers: ${names})`);
       } else {
-        const by = outcome.gatheredHere ? '' : ' (gathered once for this run by another process)';
+        const by = outcome.gatheredHere ? '' : ` (gathered once for this run, by pid ${outcome.gatheredBy.pid})`;
         const count = result.containers.length;
         lines.push(`must-gather: saved ${count} container${count === 1 ? '' : 's'} of ${service} to ${result.outputDir}${by}`);
         if (result.archivePath) lines.push(`must-gather: archive ${result.archivePath}`);
         if (result.incomplete) lines.push(`must-gather: incomplete${result.interruption ? ` (${result.interruption})` : ''}: see manifest.json`);
+        // The verdict, so the test output itself says which container died and why.
+        if (result.triage) lines.push(renderDigest(result.triage));
       }
       for (const warning of outcome.warnings) lines.push(`must-gather: ${warning}`);
       return lines.join('\n');

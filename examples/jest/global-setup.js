@@ -1,0 +1,5 @@
+import { startContainers } from '../containers.js';
+
+export default function globalSetup() {
+  startContainers();
+}

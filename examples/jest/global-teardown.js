@@ -1,0 +1,5 @@
+import { removeContainers } from '../containers.js';
+
+export default function globalTeardown() {
+  removeContainers();
+}

@@ -1,0 +1,6 @@
+import { removeContainers, startContainers } from '../containers.js';
+
+export default function setup() {
+  startContainers();
+  return () => removeContainers();
+}
