@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import type { SelectedContainer } from './discover.js';
 import { errorMessage } from './errors.js';
 import { Transform } from 'node:stream';
+import { deadline } from './_deadline.js';
 import { createSizeLimiter } from './limit.js';
 import { createLogAnalyzer, type LogAnalysis } from './report/analyze.js';
-import { describeFile, safeFileStem, writeNewFile, writeStreamToFile, type FileRecord } from './output.js';
+import { describeFile, PartialFileError, safeFileStem, writeNewFile, writeStreamToFile, type FileRecord } from './output.js';
 import { createRedactor, redactInspect, type CompiledRedaction } from './redact/index.js';
 import {
   ContainerGoneError,
@@ -97,24 +98,27 @@ export function notCollected(container: SelectedContainer, runtime: RuntimeName,
   return { ...baseRecord(container, runtime, null), files: [], error: `not collected: ${reason}`, complete: false };
 }
 
-/** The run's signal, bounded further by the per-container timeout; and why it fired. */
-function containerSignal(ctx: CollectContext): { signal: AbortSignal; reason: () => string } {
-  if (ctx.containerTimeoutMs === null) return { signal: ctx.signal, reason: ctx.abortReason };
-  const own = AbortSignal.timeout(ctx.containerTimeoutMs);
+/** The run's signal, bounded further by the per-container timeout; why it fired; and its disposal. */
+function containerSignal(ctx: CollectContext): { signal: AbortSignal; reason: () => string; dispose: () => void } {
+  if (ctx.containerTimeoutMs === null) return { signal: ctx.signal, reason: ctx.abortReason, dispose: () => {} };
+  const limit = deadline(ctx.containerTimeoutMs, ctx.signal);
   return {
-    signal: AbortSignal.any([ctx.signal, own]),
+    signal: limit.signal,
     reason: () => (ctx.signal.aborted ? ctx.abortReason() : `timed out after ${ctx.containerTimeoutMs! / 1000} s (--container-timeout)`),
+    dispose: limit.dispose,
   };
 }
 
 /** Phase one: ask the engine for the container's details. Every inspection ends before any log is read,
  * so that secrets from every container's environment are known before the first log byte is written. */
 export async function inspectContainer(container: SelectedContainer, ctx: CollectContext): Promise<Inspection> {
-  const { signal } = containerSignal(ctx);
+  const { signal, dispose } = containerSignal(ctx);
   try {
     return { details: await ctx.runtime.inspect(container.summary.id, signal), error: null };
   } catch (error) {
     return { details: null, error };
+  } finally {
+    dispose();
   }
 }
 
@@ -123,7 +127,21 @@ export async function inspectContainer(container: SelectedContainer, ctx: Collec
  * size limit into its file. Never throws for engine trouble: a failure is recorded and what was written is kept.
  */
 export async function collectContainer(container: SelectedContainer, inspection: Inspection, ctx: CollectContext): Promise<ContainerRecord> {
-  const { signal, reason } = containerSignal(ctx);
+  const bounded = containerSignal(ctx);
+  try {
+    return await collectWithin(container, inspection, ctx, bounded.signal, bounded.reason);
+  } finally {
+    bounded.dispose();
+  }
+}
+
+async function collectWithin(
+  container: SelectedContainer,
+  inspection: Inspection,
+  ctx: CollectContext,
+  signal: AbortSignal,
+  reason: () => string,
+): Promise<ContainerRecord> {
   const details = inspection.details;
   const stem = (ctx.prefix ? `${ctx.prefix}/` : '') + safeFileStem(container.name);
   const files: FileRecord[] = [];
@@ -171,6 +189,7 @@ export async function collectContainer(container: SelectedContainer, inspection:
       logError = error;
     });
   } catch (error) {
+    if (error instanceof PartialFileError && error.file) files.push(error.file);
     logError ??= error;
   }
   return logError === null ? finish(null, true) : failure(logError, 'logs');

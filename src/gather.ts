@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { collectContainer, inspectContainer, notCollected, type CollectContext, type ContainerRecord, type Inspection } from './collect.js';
 import { collectSecretLiterals, compileRedaction, REDACTION_MARKER } from './redact/index.js';
 import { availableNames, selectContainers } from './discover.js';
+import { deadline, type Deadline } from './_deadline.js';
 import { errorMessage, NoEngineError, OutputError } from './errors.js';
 import { buildManifest, describeEngine, HTML_FILE, manifestArguments, SUMMARY_FILE, writeManifest, writeRuntimeInfo, type Description, type RuntimeSummary } from './manifest.js';
 import { resolveOptions, type GatherOptions, type ResolvedOptions } from './options.js';
@@ -89,15 +90,27 @@ async function listContainers(runtime: ContainerRuntime, labels: readonly string
  */
 export async function gather(options: GatherOptions): Promise<GatherResult> {
   const resolved = resolveOptions(options);
+  const limit = deadline(resolved.timeoutMs, options.signal);
+  try {
+    return await gatherWithin(options, resolved, limit);
+  } finally {
+    limit.dispose();
+  }
+}
+
+async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, limit: Deadline): Promise<GatherResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
-  const deadline = AbortSignal.timeout(resolved.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+  const signal = limit.signal;
   const abortReason = (): string =>
-    deadline.aborted ? `timed out after ${resolved.timeoutMs / 1000} s (--timeout)` : `interrupted (${errorMessage(options.signal?.reason ?? 'aborted')})`;
+    limit.timedOut() ? `timed out after ${resolved.timeoutMs / 1000} s (--timeout)` : `interrupted (${errorMessage(options.signal?.reason ?? 'aborted')})`;
   const progress = options.onProgress ?? (() => {});
 
-  const engines = await findEngines(options, resolved, signal);
+  const engines = await findEngines(options, resolved, signal).catch((error: unknown) => {
+    // The run's own --timeout ran out while looking: no engine answered in time.
+    if (limit.timedOut()) throw new NoEngineError([{ runtime: 'any engine', reason: `none answered within ${resolved.timeoutMs / 1000} s (--timeout)` }]);
+    throw error;
+  });
   const runtimes: RuntimeSummary[] = engines.map(({ info, reason }) => ({
     name: info.name,
     transport: info.transport,
@@ -220,7 +233,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: archiveTarget, finishedAt })).catch((error: unknown) => {
     // Every evidence file that was written is intact; say plainly that the index of them is missing.
     const kept = containers.reduce((n, c) => n + c.files.length, 0);
-    throw new OutputError(`manifest.json could not be written in ${outputDir} (${errorMessage(error)}); the ${kept} files collected there are intact`, { cause: error });
+    throw new OutputError(`manifest.json could not be written in ${outputDir} (${errorMessage(error)}); ${kept === 1 ? 'the file' : `the ${kept} files`} collected there ${kept === 1 ? 'is' : 'are'} kept as written`, { cause: error });
   });
 
   let archivePath: string | null = null;

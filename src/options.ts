@@ -140,8 +140,8 @@ function maxLogBytes(value: number | string | undefined): number | null {
   const bytes = typeof value === 'number' ? value : parseSize(value);
   if (!Number.isFinite(bytes) && bytes !== Infinity) throw new UsageError(`invalid max log size ${JSON.stringify(value)}`);
   if (bytes === 0 || bytes === Infinity) return null;
-  if (!Number.isInteger(bytes) || bytes < 1024) {
-    throw new UsageError(`invalid max log size ${JSON.stringify(value)}: expected at least 1 KiB (e.g. 50MB), or 0 for no limit`);
+  if (!Number.isInteger(bytes) || bytes < 1000) {
+    throw new UsageError(`invalid max log size ${JSON.stringify(value)}: expected at least 1KB (e.g. 50MB), or 0 for no limit`);
   }
   return bytes;
 }

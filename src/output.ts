@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { OutputError } from './errors.js';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -77,6 +77,8 @@ export interface FileRecord {
   readonly redactions?: Readonly<Record<string, number>>;
   /** Bytes cut out of the middle of the log by --max-log-size. */
   readonly cutBytes?: number;
+  /** Writing stopped part-way (e.g. the disk was full): the file holds only the start. */
+  readonly partial?: boolean;
 }
 
 /** Size and sha256 of a file, read as a stream. */
@@ -109,8 +111,25 @@ export async function writeStreamToFile(
     },
   });
   const handle = await open(join(dir, path), 'wx', 0o600);
-  await pipeline([source, ...stages, tap, handle.createWriteStream()]);
+  try {
+    await pipeline([source, ...stages, tap, handle.createWriteStream()]);
+  } catch (error) {
+    // What reached the disk before the failure (e.g. ENOSPC) is kept and described as it is on disk.
+    const partial = await describeFile(dir, path, kind).then((f) => ({ ...f, partial: true }), () => null);
+    throw new PartialFileError(path, partial, error);
+  }
   return { path, kind, bytes, sha256: hash.digest('hex') };
+}
+
+/** Writing a file failed part-way; `file` describes what is on disk (null if even that cannot be read). */
+export class PartialFileError extends Error {
+  readonly file: FileRecord | null;
+
+  constructor(path: string, file: FileRecord | null, cause: unknown) {
+    super(`writing ${path} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'PartialFileError';
+    this.file = file;
+  }
 }
 
 /** Write a new file (never an existing one) with private permissions. */
@@ -118,7 +137,11 @@ export async function writeNewFile(path: string, data: string | Uint8Array): Pro
   const handle = await open(path, 'wx', 0o600);
   try {
     await handle.writeFile(data);
-  } finally {
-    await handle.close();
+  } catch (error) {
+    // A half-written manifest or summary would mislead: leave none (the caller reports the failure).
+    await handle.close().catch(() => {});
+    await unlink(path).catch(() => {});
+    throw error;
   }
+  await handle.close();
 }

@@ -152,6 +152,10 @@ export class ApiRuntime implements ContainerRuntime {
       throw error;
     }
     // TTY logs are raw bytes; otherwise frames, whatever Content-Type says (podman sends raw-stream for both).
+    // If the consumer gives up (its file failed), stop the transfer rather than leave a socket paused forever.
+    out.once('close', () => {
+      if (!res.readableEnded) res.destroy();
+    });
     const demuxer = container.tty ? null : new LogDemuxer();
     const source = demuxer ? res.pipe(demuxer) : res;
     source.pipe(out);

@@ -79,6 +79,10 @@ export class CliRuntime implements ContainerRuntime {
       const subprocess = execa('/bin/sh', args, { ...this.#baseOptions(signal), stdout: 'pipe', stderr: 'ignore', buffer: false });
       subprocess.stdout.on('error', () => holdback.end());
       subprocess.stdout.pipe(holdback);
+      // If the consumer gives up (its file failed), end the engine process rather than leave it blocked on a full pipe.
+      holdback.once('close', () => {
+        if (!holdback.readableEnded && subprocess.exitCode === null) subprocess.kill('SIGKILL');
+      });
       return subprocess.then((r) => r);
     });
     result.catch(() => holdback.end());

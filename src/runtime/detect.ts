@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { homedir as osHomedir } from 'node:os';
+import { deadline } from '../_deadline.js';
 import { errorMessage, NoEngineError, UsageError, type EngineAttempt } from '../errors.js';
 import { ApiRuntime } from './api.js';
 import { CliRuntime } from './cli.js';
@@ -118,10 +119,6 @@ class Prober {
     return socketCandidates({ env: this.#env, homedir: this.#options.homedir ?? this.#env.HOME ?? osHomedir() });
   }
 
-  #signal(timeoutMs: number): AbortSignal {
-    const outer = this.#options.signal;
-    return AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(outer ? [outer] : [])]);
-  }
 
   api(candidate: SocketCandidate): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
     if (this.#options.signal?.aborted) return Promise.resolve(null);
@@ -145,13 +142,15 @@ class Prober {
     } catch (error) {
       return fail(firstLine(error));
     }
-    const signal = this.#signal(API_PROBE_TIMEOUT_MS);
+    const limit = deadline(API_PROBE_TIMEOUT_MS, this.#options.signal);
     try {
-      const connected = await (this.#options.connectApi ?? connectApi)(endpoint, signal);
+      const connected = await (this.#options.connectApi ?? connectApi)(endpoint, limit.signal);
       this.probes.push({ transport: 'api', place, answered: { name: connected.info.name, version: connected.info.version }, problem: null });
       return connected;
     } catch (error) {
-      return fail(signal.aborted && !this.#options.signal?.aborted ? `did not answer within ${API_PROBE_TIMEOUT_MS / 1000} s` : firstLine(error));
+      return fail(limit.timedOut() ? `did not answer within ${API_PROBE_TIMEOUT_MS / 1000} s` : firstLine(error));
+    } finally {
+      limit.dispose();
     }
   }
 
@@ -168,15 +167,17 @@ class Prober {
   async #probeCli(name: RuntimeName): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
     const create = this.#options.createCliRuntime ?? ((n, e) => new CliRuntime(n, { env: e }));
     const runtime = create(name, this.#env);
-    const signal = this.#signal(CLI_PROBE_TIMEOUT_MS);
+    const limit = deadline(CLI_PROBE_TIMEOUT_MS, this.#options.signal);
     try {
-      const info = await runtime.info(signal);
+      const info = await runtime.info(limit.signal);
       this.probes.push({ transport: 'cli', place: `${name} CLI`, answered: { name, version: info.version }, problem: null });
       return { runtime, info };
     } catch (error) {
-      const problem = signal.aborted && !this.#options.signal?.aborted ? `did not answer within ${CLI_PROBE_TIMEOUT_MS / 1000} s` : firstLine(error);
+      const problem = limit.timedOut() ? `did not answer within ${CLI_PROBE_TIMEOUT_MS / 1000} s` : firstLine(error);
       this.probes.push({ transport: 'cli', place: `${name} CLI`, answered: null, problem });
       return null;
+    } finally {
+      limit.dispose();
     }
   }
 }

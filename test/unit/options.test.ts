@@ -229,7 +229,7 @@ describe('redaction and size options', () => {
     expect([on.redact, on.redactPatterns.map(String), on.maxLogBytes]).toEqual([true, ['/tok_[a-z]+/', '/SECRET-\\d+/i'], 50_000_000]);
     expect(resolveOptions({ service: 'sp', env: {}, redact: false }).redact).toBe(false);
     expect(resolveOptions({ service: 'sp', env: {}, maxLogSize: 0 }).maxLogBytes).toBeNull();
-    expect(() => resolveOptions({ service: 'sp', env: {}, maxLogSize: '10' })).toThrow('expected at least 1 KiB');
+    expect(() => resolveOptions({ service: 'sp', env: {}, maxLogSize: '10' })).toThrow('expected at least 1KB');
     expect(() => resolveOptions({ service: 'sp', env: {}, maxLogSize: 'lots' })).toThrow(UsageError);
     expect(() => resolveOptions({ service: 'sp', env: {}, redactPatterns: ['('] })).toThrow(UsageError);
     expect(resolveOptions({ service: 'sp', env: {}, containerTimeoutMs: 5000 }).containerTimeoutMs).toBe(5000);
