@@ -1,30 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { GatherResult } from '../../src/gather.js';
 import type { Manifest } from '../../src/manifest.js';
-import type { RuntimeName } from '../../src/runtime/types.js';
 import { describeWithEngine, ENGINES, engine, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
+import { hangingPath, realEngine, sleepersLeft } from '../helpers/hanging-engine.js';
 import { BIN, runBin } from '../helpers/run-cli.js';
-
-const HANGING_ENGINE = fileURLToPath(new URL('../fixtures/hanging-engine/engine.sh', import.meta.url));
-
-/** A PATH on which `name`'s CLI answers through the real engine but hangs in `logs` (used with --transport cli). */
-function hangingPath(name: RuntimeName): string {
-  const dir = tempDir('must-gather-fake-engine-');
-  symlinkSync(HANGING_ENGINE, join(dir, name));
-  return `${dir}:${process.env.PATH ?? ''}`;
-}
-
-function realEngine(name: RuntimeName): string {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
-}
-
-function sleepersLeft(seconds: number): string {
-  return spawnSync('pgrep', ['-af', `sleep ${seconds}`], { encoding: 'utf8' }).stdout.trim();
-}
 
 for (const name of ENGINES) {
   describeWithEngine(name, 'stays bounded when the engine hangs', () => {

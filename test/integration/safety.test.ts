@@ -4,7 +4,7 @@ import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,8 +13,8 @@ import type { GatherResult } from '../../src/gather.js';
 import type { Manifest } from '../../src/manifest.js';
 import { DEFAULT_OUTPUT_DIR } from '../../src/options.js';
 import { REDACTION_MARKER, RULE_IDS } from '../../src/redact/rules.js';
-import type { RuntimeName } from '../../src/runtime/types.js';
 import { describeWithEngine, ENGINES, engine, engineLogBytes, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
+import { hangingPath, realEngine, sleepersLeft } from '../helpers/hanging-engine.js';
 import { runBin, type CliRun } from '../helpers/run-cli.js';
 
 /*
@@ -24,7 +24,6 @@ import { runBin, type CliRun } from '../helpers/run-cli.js';
  * run; and no service name or option value makes the CLI crash or write outside its --output-dir.
  */
 
-const HANGING_ENGINE = fileURLToPath(new URL('../fixtures/hanging-engine/engine.sh', import.meta.url));
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
@@ -39,20 +38,6 @@ function walk(dir: string): string[] {
   });
 }
 
-/** A PATH on which `name`'s CLI answers through the real engine but hangs in `logs` (as faults.test.ts uses it). */
-function hangingPath(name: RuntimeName): string {
-  const dir = tempDir('must-gather-fake-engine-');
-  symlinkSync(HANGING_ENGINE, join(dir, name));
-  return `${dir}:${process.env.PATH ?? ''}`;
-}
-
-function realEngine(name: RuntimeName): string {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
-}
-
-function sleepersLeft(seconds: number): string {
-  return spawnSync('pgrep', ['-af', `sleep ${seconds}`], { encoding: 'utf8' }).stdout.trim();
-}
 
 /** One header of a tar stream, as written (ustar fields, and the body of pax extended headers). */
 interface TarHeader {
