@@ -146,13 +146,29 @@ function maxLogBytes(value: number | string | undefined): number | null {
   return bytes;
 }
 
+/** The base folder: the option, else env MUST_GATHER_DIR (an empty one counts as unset), else the default. */
+export function outputBase(outputDir: string | undefined, env: NodeJS.ProcessEnv): string {
+  return outputDir ?? (env.MUST_GATHER_DIR || DEFAULT_OUTPUT_DIR);
+}
+
+/** `--runtime`/`--transport`: the options, else MUST_GATHER_RUNTIME/MUST_GATHER_TRANSPORT, else auto; validated. */
+export function engineChoices(
+  options: { readonly runtime?: RuntimeChoice | undefined; readonly transport?: TransportChoice | undefined },
+  env: NodeJS.ProcessEnv,
+): { runtime: RuntimeChoice; transport: TransportChoice } {
+  return {
+    runtime: parseRuntimeChoice(options.runtime ?? (env.MUST_GATHER_RUNTIME || undefined)),
+    transport: parseTransportChoice(options.transport ?? (env.MUST_GATHER_TRANSPORT || undefined)),
+  };
+}
+
 /** Validate `options` and fill in defaults. Throws {@link UsageError}; touches nothing. */
 export function resolveOptions(options: GatherOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new UsageError('gather() needs an options object');
   const env = options.env ?? process.env;
   const service = assertSafeToken(String(options.service ?? ''), 'service name');
   // An empty variable (`MUST_GATHER_DIR=${UNSET}` in CI) means the default, like an unset one.
-  const outputDir = options.outputDir ?? (env.MUST_GATHER_DIR || DEFAULT_OUTPUT_DIR);
+  const outputDir = outputBase(options.outputDir, env);
   if (typeof outputDir !== 'string' || outputDir.trim() === '' || outputDir.includes('\0')) {
     throw new UsageError(`invalid output directory ${JSON.stringify(outputDir)}`);
   }
@@ -162,8 +178,7 @@ export function resolveOptions(options: GatherOptions): ResolvedOptions {
     aliases: (options.aliases ?? []).map((a) => assertSafeToken(a, 'alias')),
     containers: checkEach(options.containers, (c) => CONTAINER_NAME.test(c), 'container name'),
     labels: checkEach(options.labels, (l) => LABEL.test(l), 'label (expected key=value or key)'),
-    runtime: parseRuntimeChoice(options.runtime ?? (env.MUST_GATHER_RUNTIME || undefined)),
-    transport: parseTransportChoice(options.transport ?? (env.MUST_GATHER_TRANSPORT || undefined)),
+    ...engineChoices(options, env),
     outputDir,
     archive: options.archive === true,
     concurrency: positiveInteger(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency', MAX_CONCURRENCY),

@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { errorMessage } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { engineChoices } from '../options.js';
 import { detectRuntimes, probeAll, RUNTIME_CHOICES, TRANSPORT_CHOICES, type Detection, type Probe } from '../runtime/detect.js';
 import type { RuntimeChoice, TransportChoice } from '../runtime/types.js';
 import { newProgram, paintFor, runProgram, type CliIo } from './shared.js';
@@ -21,8 +22,7 @@ export async function runDoctor(argv: readonly string[], io: CliIo): Promise<num
     .addOption(new Option('--transport <transport>', 'as for gathering (default: env MUST_GATHER_TRANSPORT or auto)').choices(TRANSPORT_CHOICES))
     .option('--json', 'print the findings as JSON on stdout')
     .action(async (flags: DoctorFlags) => {
-      const runtime = flags.runtime ?? ((io.env.MUST_GATHER_RUNTIME || 'auto') as RuntimeChoice);
-      const transport = flags.transport ?? ((io.env.MUST_GATHER_TRANSPORT || 'auto') as TransportChoice);
+      const { runtime, transport } = engineChoices(flags, io.env);
       const probes = await probeAll({ env: io.env, transport });
       let detection: Detection | null = null;
       let problem: string | null = null;

@@ -1,5 +1,5 @@
 import { ExitCode } from '../exit-codes.js';
-import { DEFAULT_OUTPUT_DIR } from '../options.js';
+import { DEFAULT_OUTPUT_DIR, outputBase } from '../options.js';
 import { prune } from '../prune.js';
 import { parseAge } from '../size.js';
 import { newProgram, paintFor, parseCount, runProgram, type CliIo } from './shared.js';
@@ -23,7 +23,7 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
     .option('-o, --output-dir <dir>', `base folder (default: env MUST_GATHER_DIR or ${DEFAULT_OUTPUT_DIR})`)
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: PruneFlags) => {
-      const baseDir = flags.outputDir ?? (io.env.MUST_GATHER_DIR || DEFAULT_OUTPUT_DIR);
+      const baseDir = outputBase(flags.outputDir, io.env);
       const result = await prune({
         baseDir,
         olderThanMs: parseAge(flags.olderThan),

@@ -163,3 +163,12 @@ describe('runCli (in process, no engine needed)', () => {
     expect(r.stderr).toContain('podman CLI: command not found on PATH');
   });
 });
+
+describe('doctor reads the engine choice from the environment as gathering does', () => {
+  it('an invalid MUST_GATHER_RUNTIME is a usage error (2), not a probe of an engine called that', async () => {
+    let stderr = '';
+    const code = await runCli(['doctor'], { stdout: () => {}, stderr: (t) => (stderr += t), env: { MUST_GATHER_RUNTIME: 'lxc' }, color: false, signal: new AbortController().signal });
+    expect(code).toBe(2);
+    expect(stderr).toBe('must-gather: invalid runtime "lxc": expected one of auto, podman, docker, all\n');
+  });
+});
