@@ -69,14 +69,18 @@ async function writeTriage(outputDir: string, run: RunInfo, containers: readonly
   return report;
 }
 
-/** Everything the engine has, and what it selects by label. An engine that cannot list is no usable engine. */
-async function listContainers(runtime: ContainerRuntime, labels: readonly string[], signal: AbortSignal) {
+/**
+ * Everything the engine has, and what it selects by label. An engine that cannot list is no usable engine;
+ * `timedOut` tells a listing cut short by the run's own --timeout from one the engine failed.
+ */
+async function listContainers(runtime: ContainerRuntime, labels: readonly string[], signal: AbortSignal, timedOut: () => string | null) {
   try {
     const all = await runtime.list({ signal });
     const labelled = labels.length > 0 ? await runtime.list({ labels, signal }) : [];
     return { all, labelled };
   } catch (error) {
-    throw new NoEngineError([{ runtime: runtime.name, reason: `answered, but listing containers failed: ${errorMessage(error)}` }]);
+    const reason = timedOut() ?? `listing containers failed: ${errorMessage(error)}`;
+    throw new NoEngineError([{ runtime: runtime.name, reason: `answered, but ${reason}` }]);
   }
 }
 
@@ -106,9 +110,10 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
     limit.timedOut() ? `timed out after ${resolved.timeoutMs / 1000} s (--timeout)` : `interrupted (${errorMessage(options.signal?.reason ?? 'aborted')})`;
   const progress = options.onProgress ?? (() => {});
 
+  const within = `within ${resolved.timeoutMs / 1000} s (--timeout)`;
   const engines = await findEngines(options, resolved, signal).catch((error: unknown) => {
     // The run's own --timeout ran out while looking: no engine answered in time.
-    if (limit.timedOut()) throw new NoEngineError([{ runtime: 'any engine', reason: `none answered within ${resolved.timeoutMs / 1000} s (--timeout)` }]);
+    if (limit.timedOut()) throw new NoEngineError([{ runtime: 'any engine', reason: `none answered ${within}` }]);
     throw error;
   });
   const runtimes: RuntimeSummary[] = engines.map(({ info, reason }) => ({
@@ -126,7 +131,9 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
   const multi = engines.length > 1;
   const perEngine = await Promise.all(
     engines.map(async (engine) => {
-      const { all, labelled } = await listContainers(engine.runtime, resolved.labels, signal);
+      const { all, labelled } = await listContainers(engine.runtime, resolved.labels, signal, () =>
+        limit.timedOut() ? `listing containers did not finish ${within}` : null,
+      );
       return { engine, all, ...selectContainers(all, resolved, labelled) };
     }),
   );
