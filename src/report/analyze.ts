@@ -108,14 +108,39 @@ export function normalizeMessage(text: string): string {
     .slice(0, 300);
 }
 
+/** A line of context, made safe to show only if it ever is (most lines never are). */
+class ContextLine implements LogLine {
+  #text: string | null = null;
+
+  constructor(
+    readonly line: number,
+    private readonly body: string,
+  ) {}
+
+  get text(): string {
+    return (this.#text ??= cleanLine(this.body, CONTEXT_TEXT_CHARS));
+  }
+
+  /** Whether the line shows anything: what `text.trim() !== ''` says, without cleaning most lines. */
+  get shows(): boolean {
+    const c = this.body.charCodeAt(0);
+    // A visible ASCII first char survives cleaning as the text's first char.
+    return (c > 32 && c < 127) || this.text.trim() !== '';
+  }
+
+  plain(): LogLine {
+    return { line: this.line, text: this.text };
+  }
+}
+
 interface OpenEvent {
   line: number;
   level: LineLevel;
   kind: LineKind;
   text: string;
   timestamp: string | null;
-  before: LogLine[];
-  after: LogLine[];
+  before: ContextLine[];
+  after: ContextLine[];
   lastLine: number;
   trace: { state: TraceState; kind: TraceKind; lines: number; headline: string | null } | null;
 }
@@ -155,8 +180,8 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
   let firstMs = Infinity;
   let lastMs = -Infinity;
   const findings = new Map<string, MutableFinding>();
-  const recent: LogLine[] = [];
-  const tail: LogLine[] = [];
+  const recent: ContextLine[] = [];
+  const tail: ContextLine[] = [];
   // Events still waiting for their lines of context after (at most firstError, firstWarning, lastError).
   let collecting: OpenEvent[] = [];
   let bucketMs = 1000;
@@ -222,7 +247,7 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
     }
   };
 
-  const remember = (line: LogLine): void => {
+  const remember = (line: ContextLine): void => {
     recent.push(line);
     if (recent.length > CONTEXT_LINES) recent.shift();
   };
@@ -231,8 +256,8 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
     const { timestamp, body: rawBody } = splitTimestamp(raw);
     seeTime(timestamp);
     const body = stripAnsi(rawBody);
-    const context: LogLine = { line: n, text: cleanLine(body, CONTEXT_TEXT_CHARS) };
-    if (context.text.trim() !== '') {
+    const context = new ContextLine(n, body);
+    if (context.shows) {
       tail.push(context);
       if (tail.length > TAIL_LINES) tail.shift();
     }
@@ -308,11 +333,13 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
     const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, pieceBytes);
     pieces = [];
     pieceBytes = 0;
-    if (overflow) longLines++;
+    lineDone(data.toString('utf8'), overflow);
     overflow = false;
-    let text = data.toString('utf8');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    processLine(++lineNo, text);
+  };
+
+  const lineDone = (decoded: string, long: boolean): void => {
+    if (long) longLines++;
+    processLine(++lineNo, decoded.endsWith('\r') ? decoded.slice(0, -1) : decoded);
   };
 
   const keep = (part: Buffer, copy: boolean): void => {
@@ -336,8 +363,13 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
           if (start < buf.length) keep(buf.subarray(start), true);
           return;
         }
-        keep(buf.subarray(start, nl), false);
-        endLine();
+        if (pieceBytes === 0 && !overflow) {
+          // The whole line is in this chunk (the usual case): decode it from there, no piece to gather.
+          lineDone(buf.toString('utf8', start, Math.min(nl, start + MAX_LINE_BYTES)), nl - start > MAX_LINE_BYTES);
+        } else {
+          keep(buf.subarray(start, nl), false);
+          endLine();
+        }
         start = nl + 1;
       }
     },
@@ -365,7 +397,7 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
         firstTimestamp: Number.isFinite(firstMs) ? new Date(firstMs).toISOString() : null,
         lastTimestamp: Number.isFinite(lastMs) ? new Date(lastMs).toISOString() : null,
         longLines,
-        tail: [...tail],
+        tail: tail.map((line) => line.plain()),
       };
     },
   };
@@ -378,7 +410,7 @@ function traceInfo(event: OpenEvent): TraceInfo | null {
 function freeze(event: OpenEvent | null): LogEvent | null {
   if (event === null) return null;
   const { line, level, kind, text, timestamp, before, after } = event;
-  return { line, level, kind, text, timestamp, before: [...before], after: [...after], trace: traceInfo(event) };
+  return { line, level, kind, text, timestamp, before: before.map((l) => l.plain()), after: after.map((l) => l.plain()), trace: traceInfo(event) };
 }
 
 /** Analyse a log streamed from `input` (a file stream, an engine's stdout…), line by line. */

@@ -4,6 +4,7 @@ import type Dockerode from 'dockerode';
 import { LogDemuxer } from './demux.js';
 import { endpointUrl, type Endpoint } from './endpoint.js';
 import { httpGet, readBody, type Query } from './http.js';
+import { coalesce, streamGet, type StreamedBody } from './stream-get.js';
 import { parseContainerList, parseInspect } from './parse.js';
 import {
   ContainerGoneError,
@@ -144,38 +145,28 @@ export class ApiRuntime implements ContainerRuntime {
   }
 
   async #streamLogs(container: { id: string; tty: boolean }, options: LogOptions, out: PassThrough, signal?: AbortSignal): Promise<void> {
-    let res: IncomingMessage;
+    let body: StreamedBody;
     try {
-      res = await this.#dialLogs(container.id, options, signal);
+      body = await this.#dialLogs(container.id, options, signal);
     } catch (error) {
       out.end();
       throw error;
     }
     // TTY logs are raw bytes; otherwise frames, whatever Content-Type says (podman sends raw-stream for both).
-    // If the consumer gives up (its file failed), stop the transfer rather than leave a socket paused forever.
-    out.once('close', () => {
-      if (!res.readableEnded) res.destroy();
-    });
+    // The body ends (it never errors) when the response ends or fails, so `out` keeps what did arrive; if
+    // the consumer gives up (its file failed), the transfer is stopped rather than left paused forever.
+    out.once('close', () => body.stream.destroy());
     const demuxer = container.tty ? null : new LogDemuxer();
-    const source = demuxer ? res.pipe(demuxer) : res;
+    const source = demuxer ? body.stream.pipe(demuxer) : body.stream;
     source.pipe(out);
-    const failure = await new Promise<unknown>((resolve) => {
-      source.once('end', () => resolve(null));
-      res.once('error', (error) => {
-        // pipe() does not end the destination on error: end it so the caller keeps what arrived.
-        res.unpipe();
-        if (demuxer) demuxer.end();
-        else out.end();
-        resolve(error);
-      });
-    });
-    if (demuxer) await new Promise<void>((resolve) => (out.writableFinished ? resolve() : out.once('finish', () => resolve())));
+    await new Promise<void>((resolve) => (out.writableFinished || out.destroyed ? resolve() : (out.once('finish', resolve), out.once('close', resolve))));
+    const failure = body.error();
     if (failure !== null) throw mapError(failure, 'logs stream', signal);
     if (demuxer?.daemonError) throw new EngineError(`engine reported: ${demuxer.daemonError}`);
     if (demuxer && demuxer.missingBytes > 0) throw new EngineError(`log stream ended inside a frame: ${demuxer.missingBytes} bytes missing`);
   }
 
-  #dialLogs(id: string, options: LogOptions, signal?: AbortSignal): Promise<IncomingMessage> {
+  async #dialLogs(id: string, options: LogOptions, signal?: AbortSignal): Promise<StreamedBody> {
     const now = this.#now();
     const query: Record<string, string | boolean> = { stdout: true, stderr: true, follow: false };
     if (options.timestamps) query.timestamps = true;
@@ -183,7 +174,13 @@ export class ApiRuntime implements ContainerRuntime {
     if (options.since !== undefined) query.since = toUnixSeconds(options.since, now);
     if (options.until !== undefined) query.until = toUnixSeconds(options.until, now);
     // A stream, never buffered: dockerode's container.logs({ follow: false }) would hold the whole log (and fails past ~512 MiB).
-    return this.#get(`/containers/${encodeURIComponent(id)}/logs`, query, signal, 'logs');
+    const path = `/containers/${encodeURIComponent(id)}/logs`;
+    if (this.endpoint.kind === 'ssh') return coalesce(await this.#get(path, query, signal, 'logs'));
+    try {
+      return await streamGet(this.endpoint, path, query, signal);
+    } catch (error) {
+      throw mapError(error, 'logs', signal);
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Endpoint } from './endpoint.js';
 
 /** An Engine API answer that was not a success: docker-modem's error shape, so one mapper reads both. */
@@ -51,7 +52,8 @@ export async function httpGet(endpoint: Exclude<Endpoint, { kind: 'ssh' }>, path
   const target =
     endpoint.kind === 'unix'
       ? { socketPath: endpoint.socketPath }
-      : { host: endpoint.host, port: endpoint.port, ...(endpoint.tls ?? {}) };
+      : // The certificate is checked against the host dialled: node would take the `Host: docker` header's.
+        { host: endpoint.host, port: endpoint.port, ...(endpoint.tls ?? {}), ...(tls && !isIP(endpoint.host) ? { servername: endpoint.host } : {}) };
   return new Promise((resolve, reject) => {
     const req = request({ ...target, path: path + queryString(query), method: 'GET', headers: { Host: 'docker' }, ...(signal ? { signal } : {}) }, (res) => {
       const status = res.statusCode ?? 0;
@@ -65,3 +67,4 @@ export async function httpGet(endpoint: Exclude<Endpoint, { kind: 'ssh' }>, path
     req.end();
   });
 }
+

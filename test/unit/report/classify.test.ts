@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyLine, splitTimestamp, traceStart } from '../../../src/report/classify.js';
+import { classifyCandidate, classifyLine, splitTimestamp, traceStart } from '../../../src/report/classify.js';
 import { linesOf, loadCorpus } from './corpus.js';
 
 const corpus = loadCorpus();
@@ -131,5 +132,54 @@ describe('traceStart', () => {
     ['level=error msg=boom', null],
   ])('%j → %s', (line, kind) => {
     expect(traceStart(line)).toBe(kind);
+  });
+});
+
+describe('the quick first look (MAY_MATTER) never changes a verdict', () => {
+  // Every word, phrase and prefix the classifier reacts to, and harmless filler around them.
+  const FRAGMENTS = [
+    'error', 'errors', 'err: ', 'err! ', 'eror', 'erro', 'fatal', 'fata', 'ftl', 'panic', 'panicked', 'pani', 'dpanic', 'critical', 'crit',
+    'alert', 'emerg', 'emergency', 'severe', 'warn', 'warning', 'warns', 'wrn', 'info', 'debug', 'notice', 'trace', 'exception', 'exceptions',
+    'fail', 'failed', 'failure', 'crash', 'crashed', 'abort', 'aborted', 'refused', 'unreachable', 'deadlock', 'segfault',
+    'connection refused', 'connection reset', 'connection closed by peer', 'connection closed by remote host', 'ECONNREFUSED', 'ECONNRESET',
+    'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'broken pipe', 'no route to host', 'no such host', 'permission denied',
+    'access denied', 'segmentation fault', 'could not connect', 'unable to open', 'cannot bind', "can't resolve", 'out of memory',
+    'cannot allocate memory', 'oom-killed', 'oom_killer', 'OOM', 'OOMKilled', 'OutOfMemory', 'MemoryError', 'Killed', 'killed process',
+    'deadline exceeded', 'timed out', 'timeout waiting', 'time-out after', 'read timeout', 'dial time-out', 'timeout.', 'timeout',
+    'exit code 1', 'exited with status 2', 'Traceback (most recent call last):', 'panic: ', 'fatal error: ', 'Exception in thread "main" ',
+    'java.lang.IllegalStateException: ', 'org.x.FooError', 'com.y.Throwable', 'E1122 02:00:00.000000       1 reflector.go:138] ',
+    'W1122 02:00:00.000000       1 x.go:1] ', '1:M 22 Nov 2026 02:00:00.000 # ', '1:M 22 Nov 2026 02:00:00.000 * ', 'LOG:  ', 'FATAL:  x',
+    'WARNING:  y', 'PANIC:  z', 'level=', 'level=50 ', 'lvl=warn ', 'a=b ', '{', '}', '"level":"error"', '"level":50', '"msg":"failed"',
+    '[error]', '[warn]', '\terror\t', '\tpanic\t', 'ERROR', 'WARN', 'FATAL', 'npm ERR! ', 'ERRO[0000] ', '#', '=', ' ', ':', '!', '0',
+    '42', 'the', 'quick', 'brown', 'fox', '\t', '-', '/', '.', '(', ')', '[', ']',
+  ];
+  const fragment = fc.oneof(
+    fc.constantFrom(...FRAGMENTS),
+    fc.constantFrom(...FRAGMENTS).map((f) => f.toUpperCase()),
+    fc.constantFrom(...FRAGMENTS).map((f) => f[0]!.toUpperCase() + f.slice(1)),
+    fc.string({ maxLength: 6 }),
+  );
+  const line = fc.array(fragment, { maxLength: 12 }).map((parts) => parts.join(''));
+
+  it('gives the full classification’s verdict for any line (fast-check)', () => {
+    fc.assert(
+      fc.property(line, (text) => {
+        // Lines as classifyLine passes them on: no engine timestamp, no escape sequences, no CR at the end.
+        fc.pre(splitTimestamp(text).timestamp === null && !text.includes('\u001b') && !text.endsWith('\r'));
+        expect(classifyLine(text)).toEqual(classifyCandidate(text, null));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('gives the full classification’s verdict for every line of the corpus', () => {
+    const differ = corpus.flatMap(({ name, text }) =>
+      linesOf(text)
+        .map((l) => splitTimestamp(l).body)
+        .filter((body) => !body.includes('\u001b') && !body.endsWith('\r'))
+        .filter((body) => JSON.stringify(classifyLine(body)) !== JSON.stringify(classifyCandidate(body, null)))
+        .map((body) => `${name}: ${body}`),
+    );
+    expect(differ).toEqual([]);
   });
 });
