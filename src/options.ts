@@ -3,10 +3,10 @@ import { parseRedactPattern } from './redact/index.js';
 import { parseSize } from './size.js';
 import { parseRuntimeChoice, parseTransportChoice } from './runtime/detect.js';
 import type { ContainerRuntime, LogOptions, RuntimeChoice, RuntimeName, TransportChoice, TransportName } from './runtime/types.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS } from './defaults.js';
 
-export const DEFAULT_OUTPUT_DIR = '/tmp/kubernaut-must-gather';
-export const DEFAULT_TIMEOUT_MS = 120_000;
-export const DEFAULT_CONCURRENCY = 4;
+export { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS };
+
 const MAX_CONCURRENCY = 64;
 const MAX_TOKEN_LENGTH = 128;
 

@@ -1,28 +1,10 @@
 import { Option, type Command } from 'commander';
+import { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS } from '../defaults.js';
 import { ExitCode } from '../exit-codes.js';
-import { appendFileSync } from 'node:fs';
-import { gather, type GatherResult } from '../gather.js';
-import { gatherForTests, type GatherWhen } from '../integrations/core.js';
-import { shouldGather } from '../integrations/if-failed.js';
-import { renderDigest } from '../report/digest.js';
-import { githubActions } from '../report/github.js';
-import { toFindingsJson, type TriageReport } from '../report/triage.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS, type GatherOptions, type ProgressEvent } from '../options.js';
-import { formatNoMatch, formatRunReport } from '../report/text.js';
-import { RUNTIME_CHOICES, TRANSPORT_CHOICES } from '../runtime/detect.js';
-import type { RuntimeChoice, TransportChoice } from '../runtime/types.js';
+import type { GatherWhen } from '../integrations/core.js';
+import { RUNTIME_CHOICES, TRANSPORT_CHOICES, type RuntimeChoice, type TransportChoice } from '../runtime/types.js';
 import { TOOL } from '../version.js';
-import {
-  collectRepeatable,
-  newProgram,
-  paintFor,
-  parseCount,
-  parseDuration,
-  runProgram,
-  signalExitCode,
-  withSignals,
-  type CliIo,
-} from './shared.js';
+import { collectRepeatable, newProgram, parseCount, parseDuration, runProgram, type CliIo } from './shared.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -52,7 +34,8 @@ Examples:
   must-gather signalprocessing --archive --json
   must-gather gateway --container mock-llm-hapi --label com.docker.compose.project=gw`;
 
-interface CliFlags {
+/** What commander parses from the command line. */
+export interface CliFlags {
   alias?: string[];
   container?: string[];
   label?: string[];
@@ -114,121 +97,12 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .action(async (service: string, components: string[], flags: CliFlags) => run(service, components, flags));
 }
 
-function describeProgress(event: ProgressEvent): string {
-  switch (event.type) {
-    case 'runtime':
-      return `using ${event.name} ${event.version} over ${event.transport === 'api' ? `the Engine API at ${event.endpoint}` : 'its CLI'} (${event.reason})`;
-    case 'matched':
-      return `collecting ${event.names.length} container${event.names.length === 1 ? '' : 's'} into ${event.outputDir}`;
-    case 'container':
-      return event.ok ? `collected ${event.name}` : `${event.name}: ${event.error}`;
-    case 'archive':
-      return `wrote ${event.path}`;
-  }
-}
-
-/** Under GitHub Actions: step summary, `dir=`/`archive=` outputs, one annotation per failed container. */
-function announceOnGithub(triage: TriageReport, result: GatherResult, io: CliIo): void {
-  const github = githubActions(triage, { dir: result.outputDir as string, archive: result.archivePath }, io.env);
-  if (!github) return;
-  if (github.stepSummary !== null && io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, github.stepSummary);
-  if (github.outputs !== null && io.env.GITHUB_OUTPUT) appendFileSync(io.env.GITHUB_OUTPUT, github.outputs);
-  // The runner reads workflow commands from stderr too; stdout stays the folder path or the --json document.
-  io.stderr(github.stdout);
-}
-
-/**
- * commander gives `--no-redact` and `--redact <regex>` one property: `false` for the first, the list of
- * patterns for the second, `true` when neither was given.
- */
-function redactOptions(value: boolean | string[] | undefined): Pick<GatherOptions, 'redact' | 'redactPatterns'> {
-  if (value === false) return { redact: false };
-  return Array.isArray(value) ? { redact: true, redactPatterns: value } : { redact: true };
-}
-
 /** `must-gather [gather] <service> [components...]`: collect a service's containers. */
 export async function runGather(argv: readonly string[], io: CliIo): Promise<number> {
-  const paint = paintFor(io);
   let exitCode: number = ExitCode.OK;
-
   const run = async (service: string, components: string[], flags: CliFlags): Promise<void> => {
-    const say = (line: string): void => {
-      if (!flags.quiet) io.stderr(`${paint.dim('must-gather:')} ${line}\n`);
-    };
-    // --when/--if-failed/--exit-code/--run-key: a test-suite step (Makefile, CI after_script, Go's AfterSuite).
-    const forTests = flags.when !== undefined || flags.ifFailed === true || flags.exitCode !== undefined || flags.runKey !== undefined;
-    const decision = forTests
-      ? shouldGather({
-          when: flags.when ?? (flags.ifFailed || flags.exitCode !== undefined ? 'on-failure' : io.env.MUST_GATHER_WHEN || 'always'),
-          exitCode: flags.exitCode,
-          env: io.env,
-        })
-      : null;
-    if (decision && !decision.gather) {
-      io.stderr(`${paint.dim('must-gather:')} ${decision.reason}; nothing gathered\n`);
-      if (flags.json) io.stdout(JSON.stringify({ skipped: true, reason: decision.reason }) + '\n');
-      return;
-    }
-    const run = (options: GatherOptions): Promise<GatherResult> =>
-      decision
-        ? gatherForTests({ ...options, when: decision.when, failed: decision.failed, framework: 'cli', strict: true, ...(flags.runKey ? { runKey: flags.runKey } : {}) }).then(
-            (outcome) => {
-              if (outcome.status !== 'gathered') throw new Error(`unexpected outcome: ${outcome.status}`);
-              return outcome.result;
-            },
-          )
-        : gather(options);
-    const { value: result, received } = await withSignals(io, (signal) =>
-      run({
-        service,
-        components,
-        aliases: flags.alias ?? [],
-        containers: flags.container ?? [],
-        labels: flags.label ?? [],
-        ...(flags.runtime ? { runtime: flags.runtime } : {}),
-        ...(flags.transport ? { transport: flags.transport } : {}),
-        ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
-        archive: flags.archive === true,
-        since: flags.since,
-        until: flags.until,
-        tail: flags.tail,
-        timestamps: flags.timestamps === true,
-        ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
-        ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
-        ...(flags.containerTimeout !== undefined ? { containerTimeoutMs: flags.containerTimeout } : {}),
-        ...(flags.maxLogSize !== undefined ? { maxLogSize: flags.maxLogSize } : {}),
-        ...redactOptions(flags.redact),
-        env: io.env,
-        signal,
-        onProgress: (event) => say(describeProgress(event)),
-      } satisfies GatherOptions).catch((error: unknown) => {
-        // Interrupted before the run folder existed (e.g. while looking for an engine): nothing to keep.
-        if (signal.aborted) return null;
-        throw error;
-      }),
-    );
-    if (result === null) {
-      io.stderr(`${paint.red('must-gather:')} interrupted before anything was collected; nothing written\n`);
-      exitCode = signalExitCode(received) || 130;
-      return;
-    }
-
-    // The triage report is for the library's callers; --json prints its machine-readable findings instead.
-    const { triage, ...printable } = result;
-    if (flags.json) io.stdout(JSON.stringify({ ...printable, findings: triage ? toFindingsJson(triage) : null }, null, 2) + '\n');
-    if (result.outputDir === null) {
-      io.stderr(`${paint.red('must-gather:')} ${formatNoMatch(result)}\n`);
-      exitCode = ExitCode.NO_MATCH;
-      return;
-    }
-    if (!flags.quiet) {
-      if (triage) io.stderr(renderDigest(triage, paint) + '\n');
-      io.stderr(formatRunReport(result, paint, { containers: triage === null }) + '\n');
-    }
-    if (triage) announceOnGithub(triage, result, io);
-    if (!flags.json) io.stdout(`${result.outputDir}\n${result.archivePath ? result.archivePath + '\n' : ''}`);
-    exitCode = signalExitCode(received);
+    const { gatherFromCli } = await import('./gather-run.js');
+    exitCode = await gatherFromCli(service, components, flags, io);
   };
-
   return runProgram(buildProgram(io, run), argv, io, () => exitCode);
 }

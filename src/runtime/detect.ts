@@ -6,10 +6,9 @@ import { ApiRuntime } from './api.js';
 import { CliRuntime } from './cli.js';
 import { endpointUrl, parseEndpoint, type Endpoint } from './endpoint.js';
 import { socketCandidates, type SocketCandidate } from './sockets.js';
-import { EngineCancelledError, type ContainerRuntime, type RuntimeChoice, type RuntimeInfo, type RuntimeName, type TransportChoice } from './types.js';
+import { EngineCancelledError, RUNTIME_CHOICES, TRANSPORT_CHOICES, type ContainerRuntime, type RuntimeChoice, type RuntimeInfo, type RuntimeName, type TransportChoice } from './types.js';
 
-export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['auto', 'podman', 'docker', 'all'];
-export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'api', 'cli'];
+export { RUNTIME_CHOICES, TRANSPORT_CHOICES };
 const ENGINES: readonly RuntimeName[] = ['podman', 'docker'];
 
 /** How long a CLI may take to answer `version`/`info` during detection. */

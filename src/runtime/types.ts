@@ -12,6 +12,9 @@ export type TransportName = 'api' | 'cli';
 /** What `--transport` accepts. */
 export type TransportChoice = TransportName | 'auto';
 
+export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['auto', 'podman', 'docker', 'all'];
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'api', 'cli'];
+
 /** One container as the engine lists it (running, exited or created). */
 export interface ContainerSummary {
   readonly id: string;
