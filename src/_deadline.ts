@@ -5,6 +5,8 @@
  * collection takes the timeout signal it never fires (nodejs/node#57736) and a hung engine hangs the run.
  * Here the timer holds the controller strongly until `dispose()`, which every caller runs when done.
  */
+import { setMaxListeners } from 'node:events';
+
 export interface Deadline {
   readonly signal: AbortSignal;
   /** True when the time ran out (as opposed to `outer` aborting). */
@@ -15,6 +17,9 @@ export interface Deadline {
 
 export function deadline(ms: number, outer?: AbortSignal): Deadline {
   const controller = new AbortController();
+  // Every engine call in flight listens to this signal (a run at --concurrency 16 has more than node's
+  // default of 10): no "possible memory leak" warning on the user's terminal.
+  setMaxListeners(0, controller.signal);
   let expired = false;
   const timer = setTimeout(() => {
     expired = true;

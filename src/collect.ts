@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ArchiveParts } from './archive.js';
 import type { SelectedContainer } from './discover.js';
 import { errorMessage } from './errors.js';
 import { Transform } from 'node:stream';
@@ -56,6 +57,8 @@ export interface CollectContext {
   readonly maxLogBytes: number | null;
   /** Where each log's triage analysis goes, by its path in the run folder: made while the log is written. */
   readonly analyses?: Map<string, LogAnalysis>;
+  /** With --archive: each log is compressed for the archive as it is written. */
+  readonly archive?: ArchiveParts | null;
 }
 
 /** A pass-through stage that feeds a log analyzer with exactly the bytes written to the file. */
@@ -176,7 +179,8 @@ async function collectWithin(
     const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;
     const limiter = ctx.maxLogBytes !== null ? createSizeLimiter(ctx.maxLogBytes) : null;
     const analysis = ctx.analyses ? analysisTap(logPath, ctx.analyses) : null;
-    const stages = [redactor, limiter, analysis].filter((t): t is NonNullable<typeof t> => t !== null);
+    const packing = ctx.archive ? ctx.archive.tap(logPath) : null;
+    const stages = [redactor, limiter, analysis, packing].filter((t): t is NonNullable<typeof t> => t !== null);
     // Written and hashed in one pass; the engine's failure (if any) is known once the stream has ended,
     // and whatever arrived before it is kept: it is evidence.
     const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages);

@@ -1,4 +1,5 @@
 import type { ContainerSummary } from './runtime/types.js';
+import { byName } from './_order.js';
 
 /** What decides which containers belong to a run. */
 export interface Selector {
@@ -98,7 +99,7 @@ export function selectContainers(
     if (summary) add(summary, ownNames(summary)[0] ?? summary.id.slice(0, 12), 'container');
     else missing.push(wanted);
   }
-  const selected = [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const selected = [...byId.values()].sort((a, b) => byName(a.name, b.name));
   return { selected, missing };
 }
 

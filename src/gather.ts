@@ -1,4 +1,4 @@
-import { writeArchive } from './archive.js';
+import { ArchiveParts, writeArchive } from './archive.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectContainer, inspectContainer, notCollected, type CollectContext, type ContainerRecord, type Inspection } from './collect.js';
@@ -167,92 +167,100 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
     throw new OutputError(`cannot create a run folder under ${resolved.outputDir}: ${errorMessage(error)}`, { cause: error });
   });
   progress({ type: 'matched', names: selected.map((s) => s.container.name), outputDir });
-  const contexts = new Map<DetectedRuntime, CollectContext>();
-  const runtimeFiles: Promise<void>[] = [];
-  /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
-  const warnings: string[] = [];
-  for (const engine of engines) {
-    const prefix = multi ? engine.info.name : '';
-    if (prefix) await mkdir(join(outputDir, prefix), { mode: 0o700 });
-    contexts.set(engine, {
-      runtime: engine.runtime,
-      dir: outputDir,
-      prefix,
-      logs: resolved.logs,
-      signal,
-      abortReason,
-      containerTimeoutMs: resolved.containerTimeoutMs,
-      redaction: null,
-      maxLogBytes: resolved.maxLogBytes,
-    });
-    runtimeFiles.push(
-      writeRuntimeInfo(join(outputDir, prefix), engine, descriptions.get(engine) as Promise<Description>).catch((error: unknown) => {
-        warnings.push(`runtime.json of ${engine.info.name} not written: ${errorMessage(error)}`);
-      }),
-    );
-  }
-
-  // Every container is inspected before any log is read: the secrets in any container's environment are
-  // then known, and redacted wherever they are echoed, in every log.
-  const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
-    inspectContainer(container, contexts.get(engine) as CollectContext),
-  );
-  const redaction = resolved.redact
-    ? compileRedaction({
-        literals: collectSecretLiterals(inspections.flatMap((i) => (i.details ? [i.details.raw] : []))),
-        extraPatterns: resolved.redactPatterns,
-      })
-    : null;
-  const analyses = new Map<string, LogAnalysis>();
-  const containers = await mapPool(selected.map((s, i) => ({ ...s, inspection: inspections[i] as Inspection })), resolved.concurrency, async ({ engine, container, inspection }) => {
-    const ctx = { ...(contexts.get(engine) as CollectContext), redaction, analyses };
-    const record = await collectContainer(container, inspection, ctx).catch((error: unknown) =>
-      // collectContainer records engine trouble itself; this is a local failure such as a full disk.
-      ({ ...notCollected(container, ctx.runtime.name, errorMessage(error)), complete: !signal.aborted }),
-    );
-    progress({ type: 'container', name: record.name, ok: record.error === null, error: record.error });
-    return record;
-  });
-
-  await Promise.all(runtimeFiles);
-  const interruption = signal.aborted ? abortReason() : null;
-  const incomplete = interruption !== null || containers.some((c) => !c.complete);
-  const finishedAt = now().toISOString();
-  const run = { service: resolved.service, runtimes, startedAt: startedAt.toISOString(), finishedAt, incomplete, interruption };
-  const triage = await writeTriage(outputDir, run, containers, analyses).catch(
-    (error: unknown) => {
-      warnings.push(`SUMMARY.md and index.html not written: ${errorMessage(error)}`);
-      return null;
-    },
-  );
-  const archiveTarget = resolved.archive ? { path: `${outputDir}.tar.gz` } : null;
-  const { available: _available, ...manifestBase } = base;
-  const manifestFields = {
-    ...manifestBase,
-    arguments: manifestArguments(resolved),
-    redaction: { enabled: resolved.redact, marker: REDACTION_MARKER },
-    incomplete,
-    interruption,
-    containers,
-    findings: triage ? toFindingsJson(triage) : null,
-    testRun: options.testRun ?? null,
-  };
-  await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: archiveTarget, finishedAt })).catch((error: unknown) => {
-    // Every evidence file that was written is intact; say plainly that the index of them is missing.
-    const kept = containers.reduce((n, c) => n + c.files.length, 0);
-    throw new OutputError(`manifest.json could not be written in ${outputDir} (${errorMessage(error)}); ${kept === 1 ? 'the file' : `the ${kept} files`} collected there ${kept === 1 ? 'is' : 'are'} kept as written`, { cause: error });
-  });
-
-  let archivePath: string | null = null;
-  let archiveError: string | null = null;
-  if (archiveTarget) {
-    try {
-      archivePath = await writeArchive(outputDir);
-      progress({ type: 'archive', path: archivePath });
-    } catch (error) {
-      archiveError = errorMessage(error);
-      await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: null, finishedAt }), { replace: true }).catch(() => {});
+  // With --archive, each log is compressed as it is written; the archive is then mostly a copy.
+  const parts = resolved.archive ? await ArchiveParts.create(outputDir).catch(() => null) : null;
+  try {
+    const contexts = new Map<DetectedRuntime, CollectContext>();
+    const runtimeFiles: Promise<void>[] = [];
+    /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
+    const warnings: string[] = [];
+    for (const engine of engines) {
+      const prefix = multi ? engine.info.name : '';
+      if (prefix) await mkdir(join(outputDir, prefix), { mode: 0o700 });
+      contexts.set(engine, {
+        runtime: engine.runtime,
+        dir: outputDir,
+        prefix,
+        logs: resolved.logs,
+        signal,
+        abortReason,
+        containerTimeoutMs: resolved.containerTimeoutMs,
+        redaction: null,
+        maxLogBytes: resolved.maxLogBytes,
+        archive: parts,
+      });
+      runtimeFiles.push(
+        writeRuntimeInfo(join(outputDir, prefix), engine, descriptions.get(engine) as Promise<Description>).catch((error: unknown) => {
+          warnings.push(`runtime.json of ${engine.info.name} not written: ${errorMessage(error)}`);
+        }),
+      );
     }
+
+    // Every container is inspected before any log is read: the secrets in any container's environment are
+    // then known, and redacted wherever they are echoed, in every log.
+    const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
+      inspectContainer(container, contexts.get(engine) as CollectContext),
+    );
+    const redaction = resolved.redact
+      ? compileRedaction({
+          literals: collectSecretLiterals(inspections.flatMap((i) => (i.details ? [i.details.raw] : []))),
+          extraPatterns: resolved.redactPatterns,
+        })
+      : null;
+    const analyses = new Map<string, LogAnalysis>();
+    const containers = await mapPool(selected.map((s, i) => ({ ...s, inspection: inspections[i] as Inspection })), resolved.concurrency, async ({ engine, container, inspection }) => {
+      const ctx = { ...(contexts.get(engine) as CollectContext), redaction, analyses };
+      const record = await collectContainer(container, inspection, ctx).catch((error: unknown) =>
+        // collectContainer records engine trouble itself; this is a local failure such as a full disk.
+        ({ ...notCollected(container, ctx.runtime.name, errorMessage(error)), complete: !signal.aborted }),
+      );
+      progress({ type: 'container', name: record.name, ok: record.error === null, error: record.error });
+      return record;
+    });
+
+    const interruption = signal.aborted ? abortReason() : null;
+    const incomplete = interruption !== null || containers.some((c) => !c.complete);
+    const finishedAt = now().toISOString();
+    const run = { service: resolved.service, runtimes, startedAt: startedAt.toISOString(), finishedAt, incomplete, interruption };
+    // The verdict is written while runtime.json may still wait for the engine (podman's /info takes ~0.15 s).
+    const [triage] = await Promise.all([
+      writeTriage(outputDir, run, containers, analyses).catch((error: unknown) => {
+        warnings.push(`SUMMARY.md and index.html not written: ${errorMessage(error)}`);
+        return null;
+      }),
+      Promise.all(runtimeFiles),
+    ]);
+    const archiveTarget = resolved.archive ? { path: `${outputDir}.tar.gz` } : null;
+    const { available: _available, ...manifestBase } = base;
+    const manifestFields = {
+      ...manifestBase,
+      arguments: manifestArguments(resolved),
+      redaction: { enabled: resolved.redact, marker: REDACTION_MARKER },
+      incomplete,
+      interruption,
+      containers,
+      findings: triage ? toFindingsJson(triage) : null,
+      testRun: options.testRun ?? null,
+    };
+    await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: archiveTarget, finishedAt })).catch((error: unknown) => {
+      // Every evidence file that was written is intact; say plainly that the index of them is missing.
+      const kept = containers.reduce((n, c) => n + c.files.length, 0);
+      throw new OutputError(`manifest.json could not be written in ${outputDir} (${errorMessage(error)}); ${kept === 1 ? 'the file' : `the ${kept} files`} collected there ${kept === 1 ? 'is' : 'are'} kept as written`, { cause: error });
+    });
+
+    let archivePath: string | null = null;
+    let archiveError: string | null = null;
+    if (archiveTarget) {
+      try {
+        archivePath = await writeArchive(outputDir, parts);
+        progress({ type: 'archive', path: archivePath });
+      } catch (error) {
+        archiveError = errorMessage(error);
+        await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: null, finishedAt }), { replace: true }).catch(() => {});
+      }
+    }
+    return { ...base, outputDir, archivePath, archiveError, containers, incomplete, interruption, warnings, finishedAt, triage };
+  } finally {
+    await parts?.discard();
   }
-  return { ...base, outputDir, archivePath, archiveError, containers, incomplete, interruption, warnings, finishedAt, triage };
 }

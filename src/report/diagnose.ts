@@ -1,6 +1,7 @@
 import type { ContainerRecord } from '../collect.js';
 import { cleanLine, plural } from './_text.js';
 import type { LogAnalysis, LogEvent } from './analyze.js';
+import { byName } from '../_order.js';
 
 /*
  * What went wrong with one container, in words, from what the engine recorded (manifest record and raw
@@ -270,5 +271,5 @@ export function compareProblems(a: Problem, b: Problem, finishedAt: (container: 
   const fb = Date.parse(finishedAt(b.container) ?? '');
   if (!Number.isNaN(fa) && !Number.isNaN(fb) && fa !== fb) return fa - fb;
   if (Number.isNaN(fa) !== Number.isNaN(fb)) return Number.isNaN(fa) ? 1 : -1;
-  return a.container.localeCompare(b.container);
+  return byName(a.container, b.container);
 }

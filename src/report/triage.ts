@@ -7,6 +7,7 @@ import { safeFileStem, type FileRecord } from '../output.js';
 import type { RuntimeName } from '../runtime/types.js';
 import { analyzeLogFile, type LogAnalysis, type LogEvent } from './analyze.js';
 import { compareProblems, diagnose, type Evidence, type HealthStatus, type Lifetime, type Problem } from './diagnose.js';
+import { byName } from '../_order.js';
 
 /*
  * A saved run folder, read back and judged: manifest.json, each container's inspect JSON and log (streamed
@@ -96,7 +97,7 @@ export function buildReport(outputDir: string, run: RunInfo, evidence: readonly 
   containers.sort((a, b) => {
     const ra = rank.get(a.record.name) ?? Infinity;
     const rb = rank.get(b.record.name) ?? Infinity;
-    return ra !== rb ? ra - rb : a.record.name.localeCompare(b.record.name);
+    return ra !== rb ? ra - rb : byName(a.record.name, b.record.name);
   });
   return { ...run, outputDir, containers, problems };
 }

@@ -34,4 +34,17 @@ describe('deadline', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect([d.signal.aborted, d.timedOut()]).toEqual([false, false]);
   });
+
+  it('lets every engine call in flight listen without node warning of a leak (a run at --concurrency 16)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    const d = deadline(10_000);
+    const listeners = Array.from({ length: 40 }, () => () => {});
+    for (const l of listeners) d.signal.addEventListener('abort', l);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    process.off('warning', onWarning);
+    d.dispose();
+    expect(warnings).toEqual([]);
+  });
 });

@@ -85,11 +85,11 @@ describe('selectContainers', () => {
 
   it('selects only containers named <service>_… or <service>-…, sorted by name', () => {
     expect(picked(all, { service: 'signalprocessing' })).toEqual({
-      // localeCompare puts "_" before "-".
+      // Case-insensitive code-unit order: "-" before "_".
       picked: [
+        ['signalprocessing-postgres-test', 'service', 'aaaaaaaaaaaa0002'],
         ['signalprocessing_redis_1', 'service', 'aaaaaaaaaaaa0003'],
         ['signalprocessing_redis_test', 'service', 'aaaaaaaaaaaa0001'],
-        ['signalprocessing-postgres-test', 'service', 'aaaaaaaaaaaa0002'],
       ],
       missing: [],
     });
@@ -104,9 +104,9 @@ describe('selectContainers', () => {
 
   it('selects alias-prefixed containers too', () => {
     expect(picked(all, { service: 'signalprocessing', aliases: ['sp'] }).picked).toEqual([
+      ['signalprocessing-postgres-test', 'service', 'aaaaaaaaaaaa0002'],
       ['signalprocessing_redis_1', 'service', 'aaaaaaaaaaaa0003'],
       ['signalprocessing_redis_test', 'service', 'aaaaaaaaaaaa0001'],
-      ['signalprocessing-postgres-test', 'service', 'aaaaaaaaaaaa0002'],
       ['sp_mock-llm_test', 'service', 'aaaaaaaaaaaa0010'],
       ['sp_postgres_test', 'service', 'aaaaaaaaaaaa0008'],
       ['sp_postgresql_test', 'service', 'aaaaaaaaaaaa0009'],
@@ -180,9 +180,9 @@ describe('selectContainers', () => {
       [c('aaaaaaaaaaaa0001', 'signalprocessing_redis_test')],
     );
     expect(result.selected.map((s) => [s.name, s.matchedBy])).toEqual([
+      ['signalprocessing-postgres-test', 'service'],
       ['signalprocessing_redis_1', 'service'],
       ['signalprocessing_redis_test', 'service'],
-      ['signalprocessing-postgres-test', 'service'],
     ]);
     expect(result.missing).toEqual([]);
   });
@@ -192,9 +192,9 @@ describe('selectContainers', () => {
     const result = selectContainers(all, { service: 'signalprocessing', components: [] }, labelled);
     expect(result.selected.map((s) => [s.name, s.matchedBy, s.summary.id])).toEqual([
       ['compose_db_1', 'label', 'cccccccccccc0001'],
+      ['signalprocessing-postgres-test', 'service', 'aaaaaaaaaaaa0002'],
       ['signalprocessing_redis_1', 'service', 'aaaaaaaaaaaa0003'],
       ['signalprocessing_redis_test', 'service', 'aaaaaaaaaaaa0001'],
-      ['signalprocessing-postgres-test', 'service', 'aaaaaaaaaaaa0002'],
     ]);
   });
 
