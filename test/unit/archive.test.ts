@@ -57,10 +57,11 @@ describe('writeArchive with parts compressed during collection', () => {
   it('is one gzip stream of several members whose concatenation is a tar that node’s zlib reads whole', async () => {
     const { dir, parts } = await runFolder(log);
     const bytes = readFileSync(await writeArchive(dir, parts));
-    // gzip members start with 1f 8b 08: one per header, one per content, one for the end blocks (at least 6).
+    // gzip members start with 1f 8b 08: the folder's entry with the log's header, the log's part, the small
+    // manifest with the end blocks: at least 3.
     let members = 0;
     for (let i = bytes.indexOf(Buffer.from([0x1f, 0x8b, 0x08])); i !== -1; i = bytes.indexOf(Buffer.from([0x1f, 0x8b, 0x08]), i + 1)) members++;
-    expect(members).toBeGreaterThanOrEqual(6);
+    expect(members).toBeGreaterThanOrEqual(3);
     const tar = gunzipSync(bytes);
     expect(tar.length % 512).toBe(0);
     expect(tar.subarray(-1024).equals(Buffer.alloc(1024))).toBe(true);
