@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync, type Gzip } from 'node:zlib';
+import { byName } from './_order.js';
 
 /*
  * `<run folder>.tar.gz`, compressed while the logs are written rather than after.
@@ -12,9 +13,9 @@ import { createGzip, gzipSync, type Gzip } from 'node:zlib';
  * A gzip file may hold several members one after the other, and decompresses to their concatenation (RFC 1952
  * §2.2; gzip, GNU tar, node's zlib and every unzip tool read it so). So each log's tar content — its bytes
  * and the zeros that pad them to a 512-byte block — is compressed into a member of its own as it streams to
- * disk ({@link ArchiveParts.tap}). Writing the archive is then mostly copying: for each entry, a small member
- * holding its tar header, then the member made during collection (or, for a file without one, a member
- * compressed from the file now), then one for the end-of-archive blocks.
+ * disk ({@link ArchiveParts.tap}). Writing the archive is then mostly copying: a member of the tar headers and
+ * small files (compressed now, together), the member each large log got during collection, and so on, ending
+ * with the end-of-archive blocks.
  */
 
 const BLOCK = 512;
@@ -116,6 +117,13 @@ export class ArchiveParts {
           callback();
         });
       },
+      destroy(error, callback) {
+        // The log's pipeline failed or was stopped: this part will not be used; close its file now.
+        broken = true;
+        gzip?.destroy();
+        sink?.destroy();
+        callback(error);
+      },
     });
   }
 
@@ -143,7 +151,7 @@ function padding(size: number): number {
 
 /** Entries of `dir` below `prefix`, folders before their content, each level in name order. */
 async function walk(dir: string, prefix: string): Promise<{ path: string; full: string; isDir: boolean }[]> {
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byName(a.name, b.name));
   const out: { path: string; full: string; isDir: boolean }[] = [];
   for (const entry of entries) {
     const full = join(dir, entry.name);
