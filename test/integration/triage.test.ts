@@ -145,13 +145,12 @@ for (const name of ENGINES) {
 
     it('the engines really failed these containers the intended ways', () => {
       expect(inspectField(name, c.oom, '{{.State.ExitCode}}')).toBe('137');
-      if (name === 'docker') {
-        // Docker records the kernel's memory-cgroup OOM kill.
-        expect(engineOomKilled).toBe(true);
-      }
-      // podman 4.3.1 with cgroupfs on this cgroup-v1 host enforces --memory (the kernel logs "Memory cgroup out of
-      // memory: Killed process … (sh)" and the container exits 137) but conmon does not notice the OOM event, so
-      // State.OOMKilled stays false; must-gather can then only say "SIGKILL, likely out of memory" (asserted below).
+      // Whether the engine recorded State.OOMKilled is the engine's business, and must-gather's verdict follows it
+      // (asserted below, both ways). docker 20.10 usually records the kernel's memory-cgroup kill, but not always:
+      // in one CI run here it said false for the same kind of kill (its exit event can arrive without the flag
+      // after the OOM event set it). podman 4.3.1 with cgroupfs on this cgroup-v1 host enforces --memory (the
+      // kernel logs "Memory cgroup out of memory: Killed process … (sh)" and the container exits 137) but conmon
+      // does not notice the OOM event, so State.OOMKilled stays false.
       expect(inspectField(name, c.migrate, '{{.State.ExitCode}}')).toBe('1');
       expect(inspectField(name, c.sigterm, '{{.State.ExitCode}}')).toBe('143');
       expect(inspectField(name, c.exited0, '{{.State.ExitCode}}')).toBe('0');
