@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import fc from 'fast-check';
+import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiStatusError, httpGet, readBody } from '../../../src/runtime/http.js';
-import { HttpProtocolError, MAX_HEAD_BYTES, ResponseParser, streamGet, type StreamedBody } from '../../../src/runtime/stream-get.js';
+import { coalesce, HttpProtocolError, MAX_HEAD_BYTES, ResponseParser, streamGet, type StreamedBody } from '../../../src/runtime/stream-get.js';
 
 /** One HTTP chunk holding `part`. */
 function chunk(part: Buffer, extension = ''): Buffer {
@@ -243,5 +244,29 @@ describe('streamGet over TLS', () => {
   it('refuses a certificate it cannot trust', async () => {
     const port = await tlsServer();
     await expect(streamGet({ kind: 'tcp', host: 'localhost', port, tls: {} }, '/x', {})).rejects.toThrow(/self[- ]signed|unable to verify/i);
+  });
+});
+
+describe('coalesce (bodies from node’s http client, over ssh)', () => {
+  it('hands on what arrived in few pieces, every byte in order', async () => {
+    const source = new PassThrough();
+    const body = coalesce(source);
+    const frames = Array.from({ length: 5000 }, (_, i) => Buffer.from(`line ${i}\n`));
+    for (const f of frames) source.write(f);
+    source.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of body.stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(Buffer.concat(frames))).toBe(true);
+    expect(chunks.length).toBeLessThan(frames.length / 10);
+    expect(body.error()).toBeNull();
+  });
+
+  it('ends with what arrived when the response fails, and says why', async () => {
+    const source = new PassThrough();
+    const body = coalesce(source);
+    source.write('partial');
+    setTimeout(() => source.destroy(new Error('socket hang up')), 10);
+    expect((await readAll(body)).toString()).toBe('partial');
+    expect(String(body.error())).toMatch(/socket hang up/);
   });
 });
