@@ -176,16 +176,22 @@ function into(out: WriteStream): Writable {
   });
 }
 
+/** node-tar's header encoders: only these (6 ms to load, where all of tar takes 12). */
+type Encoders = { readonly Header: typeof import('tar/header').Header; readonly Pax: typeof import('tar/pax').Pax };
+
+async function loadEncoders(): Promise<Encoders> {
+  const [{ Header }, { Pax }] = await Promise.all([import('tar/header'), import('tar/pax')]);
+  return { Header, Pax };
+}
+
 /**
  * The header block(s) of one entry, portable as node-tar's `portable` option makes them: no uid, gid, user
  * or group names, modes without group/other write, no mtime on folders; a pax record for a long path.
  */
-async function headerBlocks(entry: { path: string; isDir: boolean }, mode: number, size: number, mtime: Date): Promise<Buffer> {
-  // Only node-tar's header encoders (6 ms to load, where all of tar takes 12).
-  const [{ Header }, { Pax }] = await Promise.all([import('tar/header'), import('tar/pax')]);
+function headerBlocks({ Header, Pax }: Encoders, entry: { path: string; isDir: boolean }, mode: number, size: number, mtime: Date): Buffer {
   const fields = {
     path: entry.path,
-    mode: entry.isDir ? dirMode(mode) : (mode & 0o7777 | 0o600) & ~0o22,
+    mode: portableMode(mode, entry.isDir),
     size,
     mtime: entry.isDir ? undefined : mtime,
     type: entry.isDir ? ('Directory' as const) : ('File' as const),
@@ -196,8 +202,10 @@ async function headerBlocks(entry: { path: string; isDir: boolean }, mode: numbe
   return needsPax ? Buffer.concat([new Pax({ path: entry.path, size, mtime: fields.mtime }).encode(), block]) : block;
 }
 
-function dirMode(mode: number): number {
-  let m = (mode & 0o7777 | 0o600) & ~0o22;
+/** node-tar's mode fix in portable mode: permission bits, owner read/write, no group/other write; a readable folder is listable. */
+function portableMode(mode: number, isDir: boolean): number {
+  let m = ((mode & 0o7777) | 0o600) & ~0o22;
+  if (!isDir) return m;
   if (m & 0o400) m |= 0o100;
   if (m & 0o40) m |= 0o10;
   if (m & 0o4) m |= 0o1;
@@ -251,6 +259,7 @@ export async function writeArchive(dir: string, parts: ArchiveParts | null = nul
     try {
       const name = basename(dir);
       const entries = [{ path: `${name}/`, full: dir, isDir: true }, ...(await walk(dir, name))];
+      const encoders = await loadEncoders();
       // Tar bytes of small entries, gathered into one member: a member each would cost zlib's set-up each.
       let pending: Buffer[] = [];
       let pendingBytes = 0;
@@ -270,7 +279,7 @@ export async function writeArchive(dir: string, parts: ArchiveParts | null = nul
         try {
           const st = handle ? await handle.stat() : await stat(entry.full);
           const size = entry.isDir ? 0 : st.size;
-          add(await headerBlocks(entry, st.mode, size, st.mtime));
+          add(headerBlocks(encoders, entry, st.mode, size, st.mtime));
           if (handle === null || size === 0) continue;
           const made = parts?.part(entry.full.slice(dir.length + 1), size) ?? null;
           if (made === null && size <= SMALL_FILE) {
