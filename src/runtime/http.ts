@@ -41,6 +41,16 @@ export async function readBody(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+type TcpEndpoint = Extract<Endpoint, { kind: 'tcp' }>;
+
+/**
+ * Where to dial a tcp endpoint, with its TLS material. The certificate is checked against the host dialled
+ * (`servername`): node's https client would otherwise take the `Host: docker` header's name.
+ */
+export function tcpTarget(endpoint: TcpEndpoint): { host: string; port: number; servername?: string; ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  return { host: endpoint.host, port: endpoint.port, ...(endpoint.tls ?? {}), ...(endpoint.tls !== null && !isIP(endpoint.host) ? { servername: endpoint.host } : {}) };
+}
+
 /**
  * GET `path` from a unix or tcp (TLS) Engine API with node's own http client. Resolves with the response
  * (its body unread) on 2xx; rejects with {@link ApiStatusError} otherwise. Unversioned paths throughout:
@@ -49,11 +59,7 @@ export async function readBody(res: IncomingMessage): Promise<string> {
 export async function httpGet(endpoint: Exclude<Endpoint, { kind: 'ssh' }>, path: string, query: Query, signal?: AbortSignal): Promise<IncomingMessage> {
   const tls = endpoint.kind === 'tcp' && endpoint.tls !== null;
   const { request } = tls ? await import('node:https') : await import('node:http');
-  const target =
-    endpoint.kind === 'unix'
-      ? { socketPath: endpoint.socketPath }
-      : // The certificate is checked against the host dialled: node would take the `Host: docker` header's.
-        { host: endpoint.host, port: endpoint.port, ...(endpoint.tls ?? {}), ...(tls && !isIP(endpoint.host) ? { servername: endpoint.host } : {}) };
+  const target = endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : tcpTarget(endpoint);
   return new Promise((resolve, reject) => {
     const req = request({ ...target, path: path + queryString(query), method: 'GET', headers: { Host: 'docker' }, ...(signal ? { signal } : {}) }, (res) => {
       const status = res.statusCode ?? 0;

@@ -1,7 +1,7 @@
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Endpoint } from './endpoint.js';
-import { ApiStatusError, queryString, type Query } from './http.js';
+import { ApiStatusError, queryString, tcpTarget, type Query } from './http.js';
 
 /*
  * A minimal HTTP/1.1 GET for the one hot path: a container's log. Node's http client hands every HTTP chunk
@@ -237,9 +237,9 @@ export class ResponseParser {
 async function openSocket(endpoint: Exclude<Endpoint, { kind: 'ssh' }>): Promise<Socket> {
   if (endpoint.kind === 'unix') return netConnect({ path: endpoint.socketPath });
   if (endpoint.tls === null) return netConnect({ host: endpoint.host, port: endpoint.port });
-  // Loaded only for TLS endpoints. The certificate is checked against the host dialled.
+  // Loaded only for TLS endpoints.
   const { connect } = await import('node:tls');
-  return connect({ host: endpoint.host, port: endpoint.port, ...endpoint.tls, ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }) });
+  return connect(tcpTarget(endpoint));
 }
 
 /**
