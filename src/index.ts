@@ -1,4 +1,4 @@
-export { gather, type GatherResult } from './gather.js';
+export { gather, type GatherResult } from './gather/gather.js';
 export {
   DEFAULT_CONCURRENCY,
   DEFAULT_OUTPUT_DIR,
@@ -7,16 +7,16 @@ export {
   type GatherOptions,
   type ProgressEvent,
   type ResolvedOptions,
-} from './options.js';
-export { availableNames, hasComponent, restAfterService, selectContainers, type Selection, type Selector, type SelectedContainer } from './discover.js';
-export type { ContainerRecord } from './collect.js';
-export type { FileRecord } from './output.js';
-export { formatTimestamp, runFolderName } from './output.js';
-export { MANIFEST_FILE, RUNTIME_FILE, type Manifest, type RuntimeSummary } from './manifest.js';
-export { MustGatherError, NoEngineError, UsageError, type EngineAttempt, type MustGatherErrorCode } from './errors.js';
-export { ExitCode } from './exit-codes.js';
+} from './gather/options.js';
+export { availableNames, hasComponent, restAfterService, selectContainers, type Selection, type Selector, type SelectedContainer } from './gather/select.js';
+export type { ContainerRecord } from './gather/collect.js';
+export type { FileRecord } from './run-folder/write.js';
+export { formatTimestamp, runFolderName } from './run-folder/write.js';
+export { MANIFEST_FILE, RUNTIME_FILE, type Manifest, type RuntimeSummary } from './run-folder/manifest.js';
+export { MustGatherError, NoEngineError, UsageError, type EngineAttempt, type MustGatherErrorCode } from './_util/errors.js';
+export { ExitCode } from './cli/exit-codes.js';
 export { detectRuntime, runtimeCandidates, type DetectOptions, type DetectedRuntime } from './runtime/detect.js';
-export { CliRuntime, type CliRuntimeOptions } from './runtime/cli.js';
+export { CliRuntime, type CliRuntimeOptions } from './runtime/cli-runtime.js';
 export {
   ContainerGoneError,
   EngineCancelledError,

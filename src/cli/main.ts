@@ -7,10 +7,10 @@ type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
  * with one of these names: `must-gather gather <name>`.
  */
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
-  gather: async () => (await import('./gather.js')).runGather,
-  doctor: async () => (await import('./doctor.js')).runDoctor,
-  prune: async () => (await import('./prune.js')).runPrune,
-  report: async () => (await import('./report.js')).runReport,
+  gather: async () => (await import('./gather-command.js')).runGather,
+  doctor: async () => (await import('./doctor-command.js')).runDoctor,
+  prune: async () => (await import('./prune-command.js')).runPrune,
+  report: async () => (await import('./report-command.js')).runReport,
 };
 
 /** Run the CLI with `argv` (without `node` and the script). Returns the exit code; never exits itself. */

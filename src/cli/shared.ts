@@ -1,8 +1,8 @@
 import { chalkStderr } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { errorMessage, MustGatherError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
-import { NO_PAINT, type Paint } from '../report/text.js';
+import { errorMessage, MustGatherError } from '../_util/errors.js';
+import { ExitCode } from './exit-codes.js';
+import { NO_PAINT, type Paint } from './run-text.js';
 
 /** Where the CLI reads and writes; the real process by default, buffers in tests. */
 export interface CliIo {

@@ -3,7 +3,7 @@
  * runner's main process, but the framework loads them as separate modules (possibly as separate copies of
  * this one), so the only place they share is `globalThis`, under a registered symbol.
  */
-import type { TestRunInfo } from './core.js';
+import type { TestRunInfo } from '../test-run/gather-for-tests.js';
 
 const STORE = Symbol.for('must-gather.test-runs');
 

@@ -18,8 +18,8 @@ export {
   type TestRunGatherOptions,
   type TestRunInfo,
   type TestRunRecord,
-} from './core.js';
-export { shouldGather, type GatherDecision, type GatherDecisionInput } from './if-failed.js';
+} from '../test-run/gather-for-tests.js';
+export { shouldGather, type GatherDecision, type GatherDecisionInput } from '../test-run/decision.js';
 export {
   DEFAULT_POLL_MS,
   DEFAULT_STALE_MS,
@@ -32,4 +32,4 @@ export {
   type LockHolder,
   type RunOnceOptions,
   type RunOnceOutcome,
-} from '../lock.js';
+} from '../test-run/lock.js';

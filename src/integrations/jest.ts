@@ -14,9 +14,9 @@
  * Only jest's types are used (structurally): importing this never loads jest.
  */
 import { recordedRun, recordRun } from './_handoff.js';
-import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from './core.js';
+import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
-export type { TestGatherOutcome } from './core.js';
+export type { TestGatherOutcome } from '../test-run/gather-for-tests.js';
 export type JestGatherOptions = TestGatherOptions & ReportingOptions;
 export interface JestReporterOptions extends JestGatherOptions {
   /** Gather in onRunComplete (default); false only records the run for `gatherInGlobalTeardown()`. */

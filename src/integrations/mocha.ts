@@ -12,7 +12,7 @@
  * Failure messages come from `test.err` (a hook's error) where mocha keeps them; otherwise only names.
  * Only mocha's types are used (structurally): importing this never loads mocha.
  */
-import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestRunInfo } from './core.js';
+import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
 export type MochaGatherOptions = TestGatherOptions & ReportingOptions;
 

@@ -19,9 +19,9 @@
  * Only Playwright's types are used (structurally): importing this never loads @playwright/test.
  */
 import { recordedRun, recordRun } from './_handoff.js';
-import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from './core.js';
+import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
-export type { TestGatherOutcome } from './core.js';
+export type { TestGatherOutcome } from '../test-run/gather-for-tests.js';
 export type PlaywrightGatherOptions = TestGatherOptions & ReportingOptions;
 
 /** The parts of Playwright's `TestCase` read here. */

@@ -15,9 +15,9 @@
  * Only vitest's types are used (structurally): importing this never loads vitest.
  */
 import { recordedRun, recordRun } from './_handoff.js';
-import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from './core.js';
+import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
-export type { TestGatherOutcome } from './core.js';
+export type { TestGatherOutcome } from '../test-run/gather-for-tests.js';
 export type VitestGatherOptions = TestGatherOptions & ReportingOptions;
 
 /** The parts of vitest's `SerializedError` / `TestError` read here. */

@@ -11,7 +11,7 @@
  * what lets the streaming redactor hold back only a fixed window and still find exactly what a scan of the
  * whole input finds (see `stream.ts`).
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../_util/errors.js';
 
 /** What replaces a secret. Fixed, ASCII, and easy to grep for (`grep -F '***REDACTED***'`). */
 export const REDACTION_MARKER = '***REDACTED***';

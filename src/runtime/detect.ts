@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { homedir as osHomedir } from 'node:os';
-import { deadline } from '../_deadline.js';
-import { errorMessage, NoEngineError, UsageError, type EngineAttempt } from '../errors.js';
-import { ApiRuntime } from './api.js';
-import { CliRuntime } from './cli.js';
+import { deadline } from '../_util/deadline.js';
+import { errorMessage, NoEngineError, UsageError, type EngineAttempt } from '../_util/errors.js';
+import { ApiRuntime } from './api-runtime.js';
+import { CliRuntime } from './cli-runtime.js';
 import { endpointUrl, parseEndpoint, type Endpoint } from './endpoint.js';
 import { socketCandidates, type SocketCandidate } from './sockets.js';
 import { EngineCancelledError, RUNTIME_CHOICES, TRANSPORT_CHOICES, type ContainerRuntime, type RuntimeChoice, type RuntimeInfo, type RuntimeName, type TransportChoice } from './types.js';

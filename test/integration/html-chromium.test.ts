@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderHtml } from '../../src/report/html.js';
-import { sampleLogs, sampleReport } from '../unit/report/sample-report.js';
+import { renderHtml } from '../../src/render/html.js';
+import { sampleLogs, sampleReport } from '../unit/render/sample-report.js';
 
 /*
  * index.html rendered by a real browser: Debian's chromium (apt-get install chromium fonts-liberation),

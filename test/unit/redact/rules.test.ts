@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/errors.js';
+import { UsageError } from '../../../src/_util/errors.js';
 import {
   BUILTIN_REACH,
   MIN_LITERAL_LENGTH,

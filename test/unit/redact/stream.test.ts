@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSizeLimiter, cutMarker } from '../../../src/limit.js';
+import { createSizeLimiter, cutMarker } from '../../../src/gather/size-limit.js';
 import { BUILTIN_REACH, REDACTION_MARKER, compileRedaction, parseRedactPattern } from '../../../src/redact/rules.js';
 import { DEFAULT_BATCH_BYTES, RedactionEngine, SEGMENT_MAX, createRedactor, redactBuffer } from '../../../src/redact/stream.js';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NoEngineError, UsageError } from '../../../src/errors.js';
+import { NoEngineError, UsageError } from '../../../src/_util/errors.js';
 import {
   detectRuntime,
   detectRuntimes,

@@ -1,0 +1,126 @@
+import { appendFileSync } from 'node:fs';
+import { ExitCode } from './exit-codes.js';
+import { gather, type GatherResult } from '../gather/gather.js';
+import { gatherForTests } from '../test-run/gather-for-tests.js';
+import { shouldGather } from '../test-run/decision.js';
+import type { GatherOptions, ProgressEvent } from '../gather/options.js';
+import { renderDigest } from '../render/digest.js';
+import { githubActions } from '../render/github.js';
+import { formatNoMatch, formatRunReport } from './run-text.js';
+import { toFindingsJson, type TriageReport } from '../triage/verdict.js';
+import type { CliFlags } from './gather-command.js';
+import { paintFor, signalExitCode, withSignals, type CliIo } from './shared.js';
+
+function describeProgress(event: ProgressEvent): string {
+  switch (event.type) {
+    case 'runtime':
+      return `using ${event.name} ${event.version} over ${event.transport === 'api' ? `the Engine API at ${event.endpoint}` : 'its CLI'} (${event.reason})`;
+    case 'matched':
+      return `collecting ${event.names.length} container${event.names.length === 1 ? '' : 's'} into ${event.outputDir}`;
+    case 'container':
+      return event.ok ? `collected ${event.name}` : `${event.name}: ${event.error}`;
+    case 'archive':
+      return `wrote ${event.path}`;
+  }
+}
+
+/** Under GitHub Actions: step summary, `dir=`/`archive=` outputs, one annotation per failed container. */
+function announceOnGithub(triage: TriageReport, result: GatherResult, io: CliIo): void {
+  const github = githubActions(triage, { dir: result.outputDir as string, archive: result.archivePath }, io.env);
+  if (!github) return;
+  if (github.stepSummary !== null && io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, github.stepSummary);
+  if (github.outputs !== null && io.env.GITHUB_OUTPUT) appendFileSync(io.env.GITHUB_OUTPUT, github.outputs);
+  // The runner reads workflow commands from stderr too; stdout stays the folder path or the --json document.
+  io.stderr(github.stdout);
+}
+
+/**
+ * commander gives `--no-redact` and `--redact <regex>` one property: `false` for the first, the list of
+ * patterns for the second, `true` when neither was given.
+ */
+function redactOptions(value: boolean | string[] | undefined): Pick<GatherOptions, 'redact' | 'redactPatterns'> {
+  if (value === false) return { redact: false };
+  return Array.isArray(value) ? { redact: true, redactPatterns: value } : { redact: true };
+}
+
+/**
+ * The gather command's work, once commander has parsed its arguments: loaded only then, so that `--help`
+ * and usage errors do not load the whole library. Returns the exit code.
+ */
+export async function gatherFromCli(service: string, components: string[], flags: CliFlags, io: CliIo): Promise<number> {
+  const paint = paintFor(io);
+  const say = (line: string): void => {
+    if (!flags.quiet) io.stderr(`${paint.dim('must-gather:')} ${line}\n`);
+  };
+  // --when/--if-failed/--exit-code/--run-key: a test-suite step (Makefile, CI after_script, Go's AfterSuite).
+  const forTests = flags.when !== undefined || flags.ifFailed === true || flags.exitCode !== undefined || flags.runKey !== undefined;
+  const decision = forTests
+    ? shouldGather({
+        when: flags.when ?? (flags.ifFailed || flags.exitCode !== undefined ? 'on-failure' : io.env.MUST_GATHER_WHEN || 'always'),
+        exitCode: flags.exitCode,
+        env: io.env,
+      })
+    : null;
+  if (decision && !decision.gather) {
+    io.stderr(`${paint.dim('must-gather:')} ${decision.reason}; nothing gathered\n`);
+    if (flags.json) io.stdout(JSON.stringify({ skipped: true, reason: decision.reason }) + '\n');
+    return ExitCode.OK;
+  }
+  const run = (options: GatherOptions): Promise<GatherResult> =>
+    decision
+      ? gatherForTests({ ...options, when: decision.when, failed: decision.failed, framework: 'cli', strict: true, ...(flags.runKey ? { runKey: flags.runKey } : {}) }).then(
+          (outcome) => {
+            if (outcome.status !== 'gathered') throw new Error(`unexpected outcome: ${outcome.status}`);
+            return outcome.result;
+          },
+        )
+      : gather(options);
+  const { value: result, received } = await withSignals(io, (signal) =>
+    run({
+      service,
+      components,
+      aliases: flags.alias ?? [],
+      containers: flags.container ?? [],
+      labels: flags.label ?? [],
+      ...(flags.runtime ? { runtime: flags.runtime } : {}),
+      ...(flags.transport ? { transport: flags.transport } : {}),
+      ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
+      archive: flags.archive === true,
+      since: flags.since,
+      until: flags.until,
+      tail: flags.tail,
+      timestamps: flags.timestamps === true,
+      ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+      ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
+      ...(flags.containerTimeout !== undefined ? { containerTimeoutMs: flags.containerTimeout } : {}),
+      ...(flags.maxLogSize !== undefined ? { maxLogSize: flags.maxLogSize } : {}),
+      ...redactOptions(flags.redact),
+      env: io.env,
+      signal,
+      onProgress: (event) => say(describeProgress(event)),
+    } satisfies GatherOptions).catch((error: unknown) => {
+      // Interrupted before the run folder existed (e.g. while looking for an engine): nothing to keep.
+      if (signal.aborted) return null;
+      throw error;
+    }),
+  );
+  if (result === null) {
+    io.stderr(`${paint.red('must-gather:')} interrupted before anything was collected; nothing written\n`);
+    return signalExitCode(received) || 130;
+  }
+
+  // The triage report is for the library's callers; --json prints its machine-readable findings instead.
+  const { triage, ...printable } = result;
+  if (flags.json) io.stdout(JSON.stringify({ ...printable, findings: triage ? toFindingsJson(triage) : null }, null, 2) + '\n');
+  if (result.outputDir === null) {
+    io.stderr(`${paint.red('must-gather:')} ${formatNoMatch(result)}\n`);
+    return ExitCode.NO_MATCH;
+  }
+  if (!flags.quiet) {
+    if (triage) io.stderr(renderDigest(triage, paint) + '\n');
+    io.stderr(formatRunReport(result, paint, { containers: triage === null }) + '\n');
+  }
+  if (triage) announceOnGithub(triage, result, io);
+  if (!flags.json) io.stdout(`${result.outputDir}\n${result.archivePath ? result.archivePath + '\n' : ''}`);
+  return signalExitCode(received);
+}

@@ -1,0 +1,81 @@
+import type { ContainerRecord } from '../gather/collect.js';
+import type { GatherResult } from '../gather/gather.js';
+
+/** Colours the text report may use; identity functions when colour is off. */
+export interface Paint {
+  readonly red: (s: string) => string;
+  readonly green: (s: string) => string;
+  readonly yellow: (s: string) => string;
+  readonly dim: (s: string) => string;
+  readonly bold: (s: string) => string;
+}
+
+const identity = (s: string): string => s;
+export const NO_PAINT: Paint = { red: identity, green: identity, yellow: identity, dim: identity, bold: identity };
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  // Compare after rounding to one decimal, so 1048575 B reads 1.0 MiB, not 1024.0 KiB.
+  while (value >= 1023.95 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function stateText(c: ContainerRecord): string {
+  if (c.oomKilled) return `${c.state} (OOM-killed, exit ${c.exitCode ?? '?'})`;
+  if (c.state === 'exited' && c.exitCode !== null) return `exited (${c.exitCode})`;
+  return c.state || 'unknown';
+}
+
+function logBytes(c: ContainerRecord): number | null {
+  const log = c.files.find((f) => f.kind === 'log');
+  return log ? log.bytes : null;
+}
+
+/** One line per container: a mark, its name, state and exit code, log size and any collection error. */
+export function formatContainerLine(c: ContainerRecord, width: number, paint: Paint = NO_PAINT): string {
+  const failedRun = c.state === 'exited' && c.exitCode !== 0;
+  const mark = c.error !== null ? paint.red('✗') : failedRun || c.oomKilled ? paint.yellow('!') : paint.green('✓');
+  const bytes = logBytes(c);
+  const size = bytes === null ? '-' : formatBytes(bytes);
+  const plainState = stateText(c).padEnd(14);
+  const state = failedRun || c.oomKilled ? paint.yellow(plainState) : plainState;
+  const error = c.error === null ? '' : `  ${paint.red(c.error)}`;
+  return `  ${mark} ${c.name.padEnd(width)}  ${state}  ${paint.dim(size)}${error}`;
+}
+
+/** The end-of-run report for a person at a terminal (stderr). */
+export function formatRunReport(result: GatherResult, paint: Paint = NO_PAINT, options: { containers?: boolean } = {}): string {
+  const lines: string[] = [];
+  const width = Math.max(...result.containers.map((c) => c.name.length), 4);
+  // One line per container, unless the triage digest printed just before already lists them.
+  if (options.containers !== false) for (const c of result.containers) lines.push(formatContainerLine(c, width, paint));
+  const failed = result.containers.filter((c) => c.error !== null).length;
+  const exited = result.containers.filter((c) => c.state === 'exited' && c.exitCode !== 0).length;
+  const counts = [
+    `${result.containers.length} container${result.containers.length === 1 ? '' : 's'}`,
+    exited > 0 ? paint.yellow(`${exited} exited non-zero`) : null,
+    failed > 0 ? paint.red(`${failed} not fully collected`) : null,
+  ].filter((s) => s !== null);
+  if (lines.length > 0) lines.push('');
+  lines.push(`${paint.bold('saved')} ${counts.join(', ')} to ${result.outputDir}`);
+  if (result.archivePath) lines.push(`${paint.bold('archive')} ${result.archivePath}`);
+  if (result.archiveError) lines.push(paint.red(`archive failed: ${result.archiveError}`));
+  if (result.interruption) lines.push(paint.red(`incomplete: ${result.interruption}; manifest.json says what is missing`));
+  if (result.missing.length > 0) lines.push(paint.yellow(`no container named: ${result.missing.join(', ')}`));
+  return lines.join('\n');
+}
+
+/** Said when nothing matched: the names that do exist, so a typo shows. */
+export function formatNoMatch(result: GatherResult, shown = 50): string {
+  const names = result.available;
+  const head = `no container of "${result.service}" found in ${result.runtime.name} (looked for <service>_… and <service>-…, running and exited).`;
+  if (names.length === 0) return `${head}\n${result.runtime.name} has no containers at all.`;
+  const list = names.slice(0, shown).map((n) => `  ${n}`);
+  if (names.length > shown) list.push(`  … and ${names.length - shown} more`);
+  return `${head}\nContainers that exist:\n${list.join('\n')}`;
+}

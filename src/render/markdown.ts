@@ -1,0 +1,221 @@
+import { basename } from 'node:path';
+import { cleanLine, formatDateTime, plural, truncate } from '../_util/text.js';
+import {
+  countsText,
+  decisiveLines,
+  enginesText,
+  erringContainers,
+  exitLabel,
+  firstErrorLine,
+  isFailed,
+  logSizeLabel,
+  repeatedFindings,
+  repeatText,
+  runHeadline,
+  stateLabel,
+  uptimeLabel,
+  whenText,
+  type DecisiveLine,
+} from './_summary.js';
+import type { LogEvent } from '../triage/analyze.js';
+import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
+
+/*
+ * SUMMARY.md: the verdict first (failed containers, why, when, the decisive lines), sized to fit a screen
+ * of about 40 lines when a few containers failed; then a table of every container; then details with context.
+ * Everything from logs is shown in code spans or fenced blocks, so it can never become markup.
+ */
+
+export interface MarkdownOptions {
+  /**
+   * Link log files relative to the run folder (`[x.log#L12](x.log)`), as SUMMARY.md inside the folder
+   * wants; off for places where relative links lead nowhere (a GitHub step summary).
+   */
+  readonly links?: boolean;
+}
+
+/** Failed containers shown with every decisive line in the first screen; beyond this, one line each. */
+const FULL_ENTRIES = 4;
+/** Containers that did not fail but logged errors, listed in the first screen. */
+const ERRING_ENTRIES = 5;
+const TEXT_IN_LIST = 200;
+
+/** Markdown text that renders as itself: markup characters escaped, no raw HTML. */
+export function escapeMarkdown(text: string): string {
+  return cleanLine(text, 10_000)
+    .replace(/[\\`*[\]<>|~&]/g, (c) => `\\${c}`)
+    // `_` only where it could open or close emphasis: intraword underscores (demo_postgres_test) stay as they are.
+    .replace(/(^|[^A-Za-z0-9])_|_(?=[^A-Za-z0-9]|$)/g, (m) => m.replace('_', '\\_'));
+}
+
+/** An inline code span holding `text` literally, whatever backticks it contains. */
+export function codeSpan(text: string): string {
+  const clean = cleanLine(text, 10_000);
+  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = clean.startsWith('`') || clean.endsWith('`') || (clean.startsWith(' ') && clean.endsWith(' ')) ? ' ' : '';
+  return `${fence}${pad}${clean}${pad}${fence}`;
+}
+
+/** A code span for a GFM table cell, where `|` ends the cell even inside code. */
+function cellCode(text: string): string {
+  return codeSpan(text).replace(/\|/g, '\\|');
+}
+
+function fencedBlock(lines: readonly string[]): string[] {
+  const longest = Math.max(2, ...lines.flatMap((l) => l.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}text`, ...lines, fence];
+}
+
+function fileTarget(path: string): string {
+  return encodeURIComponent(basename(path));
+}
+
+function logRef(c: ContainerTriage, line: number | null, options: Required<MarkdownOptions>): string {
+  if (c.logPath === null) return line === null ? '' : `line ${line}`;
+  const label = line === null ? c.logPath : `${c.logPath}#L${line}`;
+  return options.links ? `[${escapeMarkdown(label)}](${fileTarget(c.logPath)})` : codeSpan(line === null ? c.logPath : `${c.logPath}:${line}`);
+}
+
+function decisiveBullet(c: ContainerTriage, d: DecisiveLine, options: Required<MarkdownOptions>): string[] {
+  const where = d.source === 'log' ? ` ${logRef(c, d.line, options)}` : '';
+  const lines = [`   - ${d.label}${where}: ${codeSpan(truncate(d.text, TEXT_IN_LIST))}${repeatText(d)}`];
+  if (d.cause !== null) lines.push(`     caused by ${codeSpan(truncate(d.cause, TEXT_IN_LIST))}`);
+  return lines;
+}
+
+function problemEntry(c: ContainerTriage, n: number, full: boolean, options: Required<MarkdownOptions>): string[] {
+  const reasons = [...new Set(c.problems.map((p) => p.reason))];
+  const head = `${n}. **${escapeMarkdown(c.record.name)}** — ${escapeMarkdown(reasons.join('; '))}`;
+  const decisive = decisiveLines(c);
+  if (!full) {
+    const first = decisive[0];
+    return [first ? `${head} · ${first.label}: ${codeSpan(truncate(first.text, 120))}` : head];
+  }
+  const lines = [head, `   - ${escapeMarkdown(whenText(c))} · ${escapeMarkdown(countsText(c))}${c.logPath ? ` · ${logRef(c, null, options)}` : ''}`];
+  for (const d of decisive) lines.push(...decisiveBullet(c, d, options));
+  return lines;
+}
+
+function tableRow(c: ContainerTriage, options: Required<MarkdownOptions>, engines: boolean): string {
+  const mark = isFailed(c) ? '✗' : c.problems.length > 0 || (c.analysis?.errorCount ?? 0) > 0 ? '!' : '✓';
+  const a = c.analysis;
+  const size = logSizeLabel(c);
+  const log = size === null ? 'not collected' : options.links && c.logPath ? `[${escapeMarkdown(size)}](${fileTarget(c.logPath)})` : escapeMarkdown(size);
+  const cells = [
+    `${mark} ${cellCode(c.record.name)}`,
+    ...(engines ? [escapeMarkdown(c.record.runtime)] : []),
+    escapeMarkdown(c.record.image || '?'),
+    escapeMarkdown(stateLabel(c)),
+    exitLabel(c) ?? '–',
+    uptimeLabel(c) ?? '–',
+    log,
+    a ? String(a.lines) : '–',
+    a ? String(a.errorCount) : '–',
+    a ? String(a.warningCount) : '–',
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
+function contextBlock(event: LogEvent): string[] {
+  const width = String(event.after.at(-1)?.line ?? event.line).length;
+  const row = (line: number, text: string, mark: boolean) => `${mark ? '>' : ' '} ${String(line).padStart(width)} | ${text}`;
+  return fencedBlock([
+    ...event.before.map((l) => row(l.line, l.text, false)),
+    row(event.line, truncate(event.text, 300), true),
+    ...event.after.map((l) => row(l.line, l.text, false)),
+  ]);
+}
+
+/** True when `later` is already in view in `earlier`'s context (or is the same line). */
+function shownWith(earlier: LogEvent, later: LogEvent): boolean {
+  return later.line === earlier.line || earlier.after.some((l) => l.line === later.line);
+}
+
+function details(c: ContainerTriage, options: Required<MarkdownOptions>): string[] {
+  const out = [`### ${escapeMarkdown(c.record.name)}`, ''];
+  const a = c.analysis;
+  const facts = [
+    `image ${codeSpan(c.record.image || '?')}`,
+    escapeMarkdown(stateLabel(c)),
+    ...(exitLabel(c) === null ? [] : [`exit ${escapeMarkdown(exitLabel(c) ?? '')}`]),
+    escapeMarkdown(whenText(c)),
+  ];
+  out.push(`${facts.join(' · ')}`, '');
+  for (const p of c.problems) out.push(`- **${escapeMarkdown(p.kind)}**: ${escapeMarkdown(p.reason)}`);
+  if (c.problems.length > 0) out.push('');
+  if (c.health && c.health.lastOutput !== null && c.health.status !== 'healthy') {
+    out.push(`Last health check (exit ${c.health.lastExitCode ?? '?'}):`, '', ...fencedBlock(c.health.lastOutput.split('\n').slice(0, 10).map((l) => cleanLine(l, 300))), '');
+  }
+  const events: [string, LogEvent][] = [];
+  if (a?.firstError) events.push(['First error', a.firstError]);
+  if (a?.lastError && a.firstError && !shownWith(a.firstError, a.lastError)) events.push(['Last error', a.lastError]);
+  if (a && !a.firstError && a.firstWarning) events.push(['First warning', a.firstWarning]);
+  for (const [label, event] of events) {
+    out.push(`${label}, line ${event.line} of ${logRef(c, null, options)}:`, '', ...contextBlock(event), '');
+    if (event.trace) {
+      out.push(
+        `A ${event.trace.kind} stack trace of ${plural(event.trace.lines, 'line')}${event.trace.headline ? `, ending in ${codeSpan(truncate(event.trace.headline, 300))}` : ''}.`,
+        '',
+      );
+    }
+  }
+  const repeats = repeatedFindings(c, 5);
+  if (repeats.length > 0) {
+    out.push('Repeated:', '');
+    for (const f of repeats) out.push(`- ${f.count}× ${codeSpan(truncate(f.text, TEXT_IN_LIST))} (lines ${f.firstLine}–${f.lastLine})`);
+    out.push('');
+  }
+  if (a && !a.firstError && !a.firstWarning && a.tail.length > 0 && isFailed(c)) {
+    out.push('Last lines:', '', ...fencedBlock(a.tail.map((l) => `${l.line} | ${l.text}`)), '');
+  }
+  for (const note of c.notes) out.push(`> ${escapeMarkdown(note)}`, '');
+  return out;
+}
+
+/** SUMMARY.md for a run. */
+export function renderSummaryMarkdown(report: TriageReport, options: MarkdownOptions = {}): string {
+  const opts: Required<MarkdownOptions> = { links: options.links ?? true };
+  const headline = runHeadline(report);
+  const out: string[] = [`# ${escapeMarkdown(headline.title)}`, ''];
+  const when = report.startedAt ? `collected ${formatDateTime(report.startedAt)}` : 'collection time unknown';
+  out.push(`${escapeMarkdown(enginesText(report))} · ${when} · ${codeSpan(basename(report.outputDir))}`, '');
+  if (report.incomplete) out.push(`> **Incomplete run**: ${escapeMarkdown(report.interruption ?? 'some containers were not fully collected')}`, '');
+
+  const failing = report.containers.filter((c) => c.problems.length > 0);
+  if (failing.length > 0) {
+    out.push('## Problems', '');
+    const full = failing.length <= FULL_ENTRIES;
+    failing.forEach((c, i) => out.push(...problemEntry(c, i + 1, full, opts)));
+    out.push('');
+  }
+
+  const erring = erringContainers(report);
+  if (erring.length > 0) {
+    out.push(failing.length > 0 ? 'Errors logged by containers that did not fail:' : '## Errors logged', '');
+    for (const c of erring.slice(0, ERRING_ENTRIES)) {
+      const first = firstErrorLine(c);
+      const where = first ? ` · first ${logRef(c, first.line, opts)}: ${codeSpan(truncate(first.text, TEXT_IN_LIST))}${repeatText(first)}` : '';
+      out.push(`- **${escapeMarkdown(c.record.name)}** — ${plural(c.analysis?.errorCount ?? 0, 'error')}${where}`);
+    }
+    if (erring.length > ERRING_ENTRIES) out.push(`- … and ${erring.length - ERRING_ENTRIES} more (see the table)`);
+    out.push('');
+  }
+
+  if (report.containers.length > 0) {
+    const engines = new Set(report.containers.map((c) => c.record.runtime)).size > 1;
+    out.push('## Containers', '');
+    out.push(`| container |${engines ? ' engine |' : ''} image | state | exit | uptime | log | lines | errors | warnings |`);
+    out.push(`| --- |${engines ? ' --- |' : ''} --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
+    for (const c of report.containers) out.push(tableRow(c, opts, engines));
+    out.push('');
+  }
+
+  const explained = report.containers.filter((c) => c.problems.length > 0 || (c.analysis?.errorCount ?? 0) > 0 || (c.analysis?.warningCount ?? 0) > 0 || c.notes.length > 0);
+  if (explained.length > 0) {
+    out.push('## Details', '');
+    for (const c of explained) out.push(...details(c, opts));
+  }
+  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}

@@ -1,0 +1,176 @@
+/**
+ * `must-gather prune`: remove old run folders and archives from the base folder — only what must-gather
+ * itself names, never anything else, never through a symbolic link.
+ */
+import { lstat, readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UsageError, errorMessage } from '../_util/errors.js';
+import { formatTimestamp } from './write.js';
+
+/**
+ * Names must-gather gives to what it writes under the base folder: `<service>-integration-<YYYYMMDD-HHMMSS>`,
+ * `-<n>` when two runs started in the same second, and `.tar.gz` for the archive. Temporary names
+ * (`….tar.gz.partial-<pid>`) and everything else never match.
+ */
+export const RUN_ENTRY_NAME = /^([A-Za-z0-9][A-Za-z0-9._-]*)-integration-(\d{8}-\d{6})(?:-(\d+))?(\.tar\.gz)?$/;
+
+/** What an entry's name says about it. */
+export interface RunEntryName {
+  readonly service: string;
+  /** `YYYYMMDD-HHMMSS` as written in the name. */
+  readonly stamp: string;
+  /** The stamp read as local time (as `formatTimestamp` wrote it), or null when it is no real date. */
+  readonly startedAt: Date | null;
+  /** The `-<n>` suffix, 1 without one. */
+  readonly suffix: number;
+  readonly archive: boolean;
+  /** The run folder's name, shared by the folder and its archive. */
+  readonly run: string;
+}
+
+/** Read an entry name, or null when must-gather did not name it. */
+export function parseRunEntryName(name: string): RunEntryName | null {
+  const match = RUN_ENTRY_NAME.exec(name);
+  if (match === null) return null;
+  const [, service, stamp, suffix, archive] = match as unknown as [string, string, string, string | undefined, string | undefined];
+  const d = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/.exec(stamp)!.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(d[0], d[1] - 1, d[2], d[3], d[4], d[5]);
+  // A stamp that does not come back the same (month 13, 25 o'clock) is no date must-gather wrote.
+  const startedAt = Number.isNaN(date.getTime()) || formatTimestamp(date) !== stamp ? null : date;
+  return {
+    service,
+    stamp,
+    startedAt,
+    suffix: suffix === undefined ? 1 : Number(suffix),
+    archive: archive !== undefined,
+    run: archive === undefined ? name : name.slice(0, -'.tar.gz'.length),
+  };
+}
+
+export interface PruneOptions {
+  /** The base folder, e.g. /tmp/kubernaut-must-gather. Refused when it is a symbolic link. */
+  readonly baseDir: string;
+  /** Remove runs that started more than this many milliseconds before `now`. */
+  readonly olderThanMs: number;
+  /** Keep the newest `keep` runs of each service, however old (default 0). */
+  readonly keep?: number;
+  /** Report what would be removed, remove nothing. */
+  readonly dryRun?: boolean;
+  /** Clock; default `() => new Date()`. */
+  readonly now?: () => Date;
+}
+
+export interface PruneResult {
+  /** Entries removed (with `dryRun`: that would be removed), full paths, sorted. */
+  readonly removed: string[];
+  /** must-gather entries left in place: young enough, or among the `keep` newest. */
+  readonly kept: string[];
+  /** Entries named like must-gather's that were not touched, and why (a symbolic link, a failed removal…). */
+  readonly skipped: { path: string; reason: string }[];
+}
+
+interface Run {
+  readonly name: RunEntryName;
+  readonly paths: string[];
+}
+
+/**
+ * Remove run folders and archives directly under `baseDir` whose names match {@link RUN_ENTRY_NAME} and
+ * whose run started more than `olderThanMs` ago.
+ *
+ * - Age comes from the timestamp in the name (local time, as written), not from mtime: the name is what
+ *   must-gather wrote, while mtime changes whenever something touches the folder. A folder and its archive
+ *   are one run.
+ * - `keep` keeps the N newest runs of each service (by name timestamp, then `-<n>` suffix) whatever their age.
+ * - Every entry is looked at with lstat: a symbolic link with a matching name is skipped and reported,
+ *   neither followed nor removed; a folder name on a file or an archive name on a folder is skipped too.
+ *   Removing a folder never follows the links inside it.
+ * - A missing `baseDir` prunes nothing; a `baseDir` that is a symbolic link or not a folder is refused
+ *   ({@link UsageError}).
+ */
+export async function prune(options: PruneOptions): Promise<PruneResult> {
+  const { olderThanMs, keep = 0, dryRun = false, now = () => new Date() } = options;
+  if (typeof olderThanMs !== 'number' || !Number.isFinite(olderThanMs) || olderThanMs < 0) {
+    throw new UsageError(`invalid age ${JSON.stringify(olderThanMs)}: expected milliseconds ≥ 0`);
+  }
+  if (!Number.isSafeInteger(keep) || keep < 0) throw new UsageError(`invalid keep ${JSON.stringify(keep)}: expected a whole number ≥ 0`);
+  if (typeof options.baseDir !== 'string' || options.baseDir.trim() === '' || options.baseDir.includes('\0')) {
+    throw new UsageError(`invalid base folder ${JSON.stringify(options.baseDir)}`);
+  }
+  const baseDir = resolve(options.baseDir);
+  const result: PruneResult = { removed: [], kept: [], skipped: [] };
+
+  let base;
+  try {
+    base = await lstat(baseDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return result;
+    throw error;
+  }
+  if (base.isSymbolicLink()) throw new UsageError(`refusing to prune ${baseDir}: it is a symbolic link`);
+  if (!base.isDirectory()) throw new UsageError(`refusing to prune ${baseDir}: it is not a folder`);
+
+  const runsByService = new Map<string, Map<string, Run>>();
+  for (const entry of (await readdir(baseDir)).sort()) {
+    const name = parseRunEntryName(entry);
+    if (name === null) continue;
+    const path = join(baseDir, entry);
+    let info;
+    try {
+      info = await lstat(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone meanwhile
+      result.skipped.push({ path, reason: `could not be examined: ${errorMessage(error)}` });
+      continue;
+    }
+    const reason = info.isSymbolicLink()
+      ? 'symbolic link: not followed, not removed'
+      : name.archive && !info.isFile()
+        ? 'named like an archive but not a regular file'
+        : !name.archive && !info.isDirectory()
+          ? 'named like a run folder but not a folder'
+          : name.startedAt === null
+            ? `timestamp ${name.stamp} in the name is not a valid date`
+            : null;
+    if (reason !== null) {
+      result.skipped.push({ path, reason });
+      continue;
+    }
+    const runs = runsByService.get(name.service) ?? new Map<string, Run>();
+    runsByService.set(name.service, runs);
+    const run = runs.get(name.run) ?? { name, paths: [] };
+    run.paths.push(path);
+    runs.set(name.run, run);
+  }
+
+  const nowMs = now().getTime();
+  for (const runs of runsByService.values()) {
+    const newestFirst = [...runs.values()].sort(
+      (a, b) => b.name.startedAt!.getTime() - a.name.startedAt!.getTime() || b.name.suffix - a.name.suffix,
+    );
+    for (const [index, run] of newestFirst.entries()) {
+      const old = nowMs - run.name.startedAt!.getTime() > olderThanMs;
+      if (!old || index < keep) {
+        result.kept.push(...run.paths);
+        continue;
+      }
+      for (const path of run.paths) {
+        if (dryRun) {
+          result.removed.push(path);
+          continue;
+        }
+        try {
+          // rm looks at the entry with lstat and unlinks links inside a folder without following them.
+          await rm(path, { recursive: true });
+          result.removed.push(path);
+        } catch (error) {
+          result.skipped.push({ path, reason: `could not be removed: ${errorMessage(error)}` });
+        }
+      }
+    }
+  }
+  result.removed.sort();
+  result.kept.sort();
+  result.skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return result;
+}

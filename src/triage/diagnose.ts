@@ -1,0 +1,275 @@
+import type { ContainerRecord } from '../gather/collect.js';
+import { cleanLine, plural } from '../_util/text.js';
+import type { LogAnalysis, LogEvent } from './analyze.js';
+import { byName } from '../_util/order.js';
+
+/*
+ * What went wrong with one container, in words, from what the engine recorded (manifest record and raw
+ * inspect object, docker or podman) and what its log said. Pure: the time "now" is the run's own time.
+ */
+
+export type ProblemKind = 'oom' | 'killed' | 'exited' | 'restarting' | 'unhealthy' | 'never-started' | 'not-collected';
+
+/** Problem kinds, worst first. */
+export const PROBLEM_ORDER: readonly ProblemKind[] = ['oom', 'killed', 'exited', 'restarting', 'unhealthy', 'never-started', 'not-collected'];
+
+/** The line that says most about a problem. */
+export interface Evidence {
+  /** `log`: an error line (or, with no error line, the last thing the container printed); `health-check`: the last check's output; `engine`: the engine's own error (State.Error). */
+  readonly source: 'log' | 'health-check' | 'engine';
+  /** Line number in the container's log, for `log`. */
+  readonly line: number | null;
+  readonly level: 'error' | 'warning' | null;
+  readonly text: string;
+  /** A stack trace's most telling line (Python's exception, Java's root cause), when it is not `text`. */
+  readonly cause: string | null;
+}
+
+export interface Problem {
+  readonly container: string;
+  readonly kind: ProblemKind;
+  /** 1 is worst; the position of `kind` in PROBLEM_ORDER, plus one. */
+  readonly severity: number;
+  /** In words: `exit 137 — killed (SIGKILL), likely out of memory`. */
+  readonly reason: string;
+  readonly evidence: Evidence | null;
+}
+
+export interface Lifetime {
+  readonly createdAt: string | null;
+  readonly startedAt: string | null;
+  /** When it stopped; null while it runs (or never ran). */
+  readonly finishedAt: string | null;
+  readonly running: boolean;
+  /** From start to finish, or to the time of the run while it runs; null when it never started. */
+  readonly seconds: number | null;
+}
+
+export interface HealthStatus {
+  /** `healthy`, `unhealthy` or `starting`. */
+  readonly status: string;
+  readonly failingStreak: number;
+  readonly lastOutput: string | null;
+  readonly lastExitCode: number | null;
+  readonly lastCheckAt: string | null;
+}
+
+export interface Diagnosis {
+  /** Worst first; empty for a healthy running container or a clean exit 0. */
+  readonly problems: readonly Problem[];
+  readonly lifetime: Lifetime;
+  readonly health: HealthStatus | null;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Go's zero time means "never". */
+function time(value: unknown): string | null {
+  const s = str(value);
+  return s === null || s.startsWith('0001-01-01') ? null : s;
+}
+
+/** The inspect object's `State`, whichever engine wrote it (podman's inspect may be a one-element array). */
+function stateOf(inspect: unknown): Json {
+  const root = Array.isArray(inspect) ? (inspect[0] as unknown) : inspect;
+  return isObject(root) && isObject(root.State) ? root.State : {};
+}
+
+function rootOf(inspect: unknown): Json {
+  const root = Array.isArray(inspect) ? (inspect[0] as unknown) : inspect;
+  return isObject(root) ? root : {};
+}
+
+/**
+ * The last health check, from docker's `State.Health` or podman's (`State.Health`, or `State.Healthcheck` in
+ * some 4.x releases). Null when the container has no health check.
+ */
+export function readHealth(inspect: unknown): HealthStatus | null {
+  const state = stateOf(inspect);
+  const health = isObject(state.Health) && str(state.Health.Status) !== null ? state.Health : isObject(state.Healthcheck) ? state.Healthcheck : null;
+  if (health === null) return null;
+  const status = str(health.Status);
+  if (status === null) return null;
+  const log = Array.isArray(health.Log) ? health.Log.filter(isObject) : [];
+  const last = log.at(-1);
+  return {
+    status: status.toLowerCase(),
+    failingStreak: typeof health.FailingStreak === 'number' ? health.FailingStreak : 0,
+    lastOutput: last && typeof last.Output === 'string' && last.Output.trim() !== '' ? last.Output.trim() : null,
+    lastExitCode: last && typeof last.ExitCode === 'number' ? last.ExitCode : null,
+    lastCheckAt: last ? (time(last.End) ?? time(last.Start)) : null,
+  };
+}
+
+const SIGNALS: Readonly<Record<number, readonly [string, string]>> = {
+  1: ['SIGHUP', 'hung up'],
+  2: ['SIGINT', 'interrupted'],
+  3: ['SIGQUIT', 'quit'],
+  4: ['SIGILL', 'illegal instruction'],
+  5: ['SIGTRAP', 'trapped'],
+  6: ['SIGABRT', 'aborted'],
+  7: ['SIGBUS', 'bus error'],
+  8: ['SIGFPE', 'arithmetic error'],
+  9: ['SIGKILL', 'killed'],
+  10: ['SIGUSR1', 'killed'],
+  11: ['SIGSEGV', 'crashed'],
+  12: ['SIGUSR2', 'killed'],
+  13: ['SIGPIPE', 'broken pipe'],
+  14: ['SIGALRM', 'alarm'],
+  15: ['SIGTERM', 'terminated'],
+};
+
+/** True when an exit code reads as "killed by a signal" (128 + signal number). */
+export function isSignalExit(code: number): boolean {
+  return code > 128 && code < 160;
+}
+
+/** An exit code in words: `exit 137 — killed (SIGKILL), likely out of memory`, `exited with code 1`. */
+export function describeExit(code: number, oomKilled = false): string {
+  if (oomKilled) return `exit ${code} — killed for using too much memory (OOMKilled)`;
+  if (isSignalExit(code)) {
+    const n = code - 128;
+    const [name, words] = SIGNALS[n] ?? [`signal ${n}`, 'killed'];
+    if (n === 9) return `exit ${code} — killed (SIGKILL), likely out of memory`;
+    if (n === 11) return `exit ${code} — crashed (SIGSEGV, segmentation fault)`;
+    return `exit ${code} — ${words} (${name})`;
+  }
+  if (code === 125) return 'exit 125 — the container runtime failed to run it';
+  if (code === 126) return 'exit 126 — its command could not be executed';
+  if (code === 127) return 'exit 127 — its command was not found';
+  return `exited with code ${code}`;
+}
+
+const TERMINATED = new Set(['exited', 'stopped', 'dead']);
+const NOT_STARTED = new Set(['created', 'configured', 'initialized']);
+
+function secondsBetween(from: string | null, to: string | null): number | null {
+  if (from === null || to === null) return null;
+  const a = Date.parse(from);
+  const b = Date.parse(to);
+  if (Number.isNaN(a) || Number.isNaN(b)) return null;
+  // podman records a finish a little before the start for containers that exit at once.
+  return Math.max(0, (b - a) / 1000);
+}
+
+/** The words of an error line worth showing, and its stack trace's root cause when that says more. */
+export function decisiveText(event: LogEvent): { readonly text: string; readonly cause: string | null } {
+  const headline = event.trace?.headline ?? null;
+  // A Python traceback's first line says nothing; its exception says everything.
+  const text = headline !== null && /^Traceback \(most recent call last\)/.test(event.text) ? headline : event.text;
+  return { text, cause: headline !== null && headline !== text ? headline : null };
+}
+
+function fromEvent(event: LogEvent): Evidence {
+  return { source: 'log', line: event.line, level: event.level, ...decisiveText(event) };
+}
+
+/** The log line that decides: the last error of a container that stopped, the first of one still running. */
+function logEvidence(analysis: LogAnalysis | null, stopped: boolean): Evidence | null {
+  if (analysis === null) return null;
+  const event = stopped ? (analysis.lastError ?? analysis.firstError) : (analysis.firstError ?? analysis.lastError);
+  if (event) return fromEvent(event);
+  if (analysis.firstWarning) return fromEvent(analysis.firstWarning);
+  // Nothing error-like: what it said last is still the best clue why it stopped.
+  const last = analysis.tail.at(-1);
+  return stopped && last ? { source: 'log', line: last.line, level: null, text: last.text, cause: null } : null;
+}
+
+function problem(container: string, kind: ProblemKind, reason: string, evidence: Evidence | null): Problem {
+  return { container, kind, severity: PROBLEM_ORDER.indexOf(kind) + 1, reason, evidence };
+}
+
+/**
+ * Diagnose one container. `inspect` is its raw inspect object (or null when it was not collected), `asOf`
+ * the time of the run, used as "now" for containers still running.
+ */
+export function diagnose(record: ContainerRecord, inspect: unknown, analysis: LogAnalysis | null, asOf: string | null): Diagnosis {
+  const state = stateOf(inspect);
+  const root = rootOf(inspect);
+  const status = (record.state || str(state.Status) || '').toLowerCase();
+  const exitCode = record.exitCode ?? (typeof state.ExitCode === 'number' ? state.ExitCode : null);
+  const oomKilled = record.oomKilled || state.OOMKilled === true;
+  const restartCount = record.restartCount || (typeof root.RestartCount === 'number' ? root.RestartCount : 0);
+  const startedAt = record.startedAt ?? time(state.StartedAt);
+  const terminated = TERMINATED.has(status);
+  const restarting = status === 'restarting' || state.Restarting === true;
+  const neverStarted = NOT_STARTED.has(status) || (startedAt === null && !terminated && status !== 'running' && !restarting);
+  const finishedAt = terminated ? (record.finishedAt ?? time(state.FinishedAt)) : null;
+  const running = !terminated && !neverStarted;
+  const lifetime: Lifetime = {
+    createdAt: time(root.Created),
+    startedAt: neverStarted ? null : startedAt,
+    finishedAt,
+    running,
+    seconds: neverStarted ? null : secondsBetween(startedAt, terminated ? finishedAt : asOf),
+  };
+  const health = readHealth(inspect);
+  const engineError = str(state.Error);
+  const engineEvidence: Evidence | null = engineError === null ? null : { source: 'engine', line: null, level: 'error', text: cleanLine(engineError), cause: null };
+  const evidence = logEvidence(analysis, terminated || restarting) ?? engineEvidence;
+  const name = record.name;
+  const problems: Problem[] = [];
+
+  if (oomKilled) {
+    problems.push(problem(name, 'oom', describeExit(exitCode ?? 137, true), evidence));
+  } else if ((terminated || restarting) && exitCode !== null && exitCode !== 0) {
+    problems.push(problem(name, isSignalExit(exitCode) ? 'killed' : 'exited', describeExit(exitCode), evidence));
+  } else if (status === 'dead') {
+    problems.push(problem(name, 'exited', 'dead — the engine could not stop or remove it cleanly', engineEvidence ?? evidence));
+  }
+
+  if (restarting) {
+    const last = exitCode !== null && exitCode !== 0 ? `, last exit ${exitCode}` : '';
+    problems.push(problem(name, 'restarting', `restarting — restarted ${plural(restartCount, 'time')}${last}`, evidence));
+  } else if (restartCount > 0) {
+    problems.push(problem(name, 'restarting', `restarted ${plural(restartCount, 'time')}`, evidence));
+  }
+
+  if (health !== null && running) {
+    const check: Evidence | null =
+      health.lastOutput !== null || health.lastExitCode !== null
+        ? {
+            source: 'health-check',
+            line: null,
+            level: 'error',
+            text: cleanLine(`${health.lastExitCode === null ? '' : `exit ${health.lastExitCode}: `}${health.lastOutput ?? '(no output)'}`),
+            cause: null,
+          }
+        : null;
+    if (health.status === 'unhealthy') {
+      const streak = health.failingStreak > 1 ? `health check failed ${health.failingStreak} times in a row` : 'last health check failed';
+      problems.push(problem(name, 'unhealthy', `unhealthy — ${streak}`, check ?? evidence));
+    } else if (health.status === 'starting' && (health.failingStreak > 0 || (health.lastExitCode ?? 0) !== 0)) {
+      problems.push(problem(name, 'unhealthy', `never turned healthy — still starting, health check failed ${plural(Math.max(health.failingStreak, 1), 'time')}`, check ?? evidence));
+    }
+  }
+
+  if (neverStarted) {
+    problems.push(problem(name, 'never-started', `never started (${status || 'no state'})`, engineEvidence ?? evidence));
+  }
+
+  if (record.error !== null) {
+    problems.push(problem(name, 'not-collected', record.error, null));
+  }
+
+  problems.sort((a, b) => a.severity - b.severity);
+  return { problems, lifetime, health };
+}
+
+/** Order problems of different containers: worst kind first; of one kind, the container that stopped first. */
+export function compareProblems(a: Problem, b: Problem, finishedAt: (container: string) => string | null): number {
+  if (a.severity !== b.severity) return a.severity - b.severity;
+  const fa = Date.parse(finishedAt(a.container) ?? '');
+  const fb = Date.parse(finishedAt(b.container) ?? '');
+  if (!Number.isNaN(fa) && !Number.isNaN(fb) && fa !== fb) return fa - fb;
+  if (Number.isNaN(fa) !== Number.isNaN(fb)) return Number.isNaN(fa) ? 1 : -1;
+  return byName(a.container, b.container);
+}
