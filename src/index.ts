@@ -9,10 +9,10 @@ export {
   type ResolvedOptions,
 } from './gather/options.js';
 export { availableNames, hasComponent, restAfterService, selectContainers, type Selection, type Selector, type SelectedContainer } from './gather/select.js';
-export type { ContainerRecord } from './gather/collect.js';
+export type { Manifest } from './gather/manifest.js';
+export type { ContainerRecord, RuntimeSummary } from './run-folder/manifest.js';
 export type { FileRecord } from './run-folder/write.js';
-export { formatTimestamp, runFolderName } from './run-folder/write.js';
-export { MANIFEST_FILE, RUNTIME_FILE, type Manifest, type RuntimeSummary } from './run-folder/manifest.js';
+export { formatTimestamp, MANIFEST_FILE, RUNTIME_FILE, runFolderName } from './run-folder/layout.js';
 export { MustGatherError, NoEngineError, UsageError, type EngineAttempt, type MustGatherErrorCode } from './_util/errors.js';
 export { ExitCode } from './cli/exit-codes.js';
 export { detectRuntime, runtimeCandidates, type DetectOptions, type DetectedRuntime } from './runtime/detect.js';

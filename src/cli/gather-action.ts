@@ -1,4 +1,6 @@
 import { appendFileSync } from 'node:fs';
+import type { RuntimeChoice, TransportChoice } from '../runtime/types.js';
+import type { GatherWhen } from '../test-run/gather-for-tests.js';
 import { ExitCode } from './exit-codes.js';
 import { gather, type GatherResult } from '../gather/gather.js';
 import { gatherForTests } from '../test-run/gather-for-tests.js';
@@ -7,9 +9,36 @@ import type { GatherOptions, ProgressEvent } from '../gather/options.js';
 import { renderDigest } from '../render/digest.js';
 import { githubActions } from '../render/github.js';
 import { formatNoMatch, formatRunReport } from './run-text.js';
-import { toFindingsJson, type TriageReport } from '../triage/verdict.js';
-import type { CliFlags } from './gather-command.js';
+import { toFindingsJson } from '../triage/findings-json.js';
+import type { TriageReport } from '../triage/verdict.js';
 import { paintFor, signalExitCode, withSignals, type CliIo } from './shared.js';
+
+/** What commander parses from the command line. */
+export interface CliFlags {
+  alias?: string[];
+  container?: string[];
+  label?: string[];
+  runtime?: RuntimeChoice;
+  transport?: TransportChoice;
+  outputDir?: string;
+  archive?: boolean;
+  json?: boolean;
+  since?: string;
+  until?: string;
+  tail?: string;
+  timestamps?: boolean;
+  concurrency?: number;
+  timeout?: number;
+  containerTimeout?: number;
+  redact?: boolean | string[];
+  when?: GatherWhen;
+  ifFailed?: boolean;
+  exitCode?: string;
+  runKey?: string;
+  maxLogSize?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+}
 
 function describeProgress(event: ProgressEvent): string {
   switch (event.type) {

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS } from '../gather/defaults.js';
 import { ExitCode } from './exit-codes.js';
-import type { GatherWhen } from '../test-run/gather-for-tests.js';
-import { RUNTIME_CHOICES, TRANSPORT_CHOICES, type RuntimeChoice, type TransportChoice } from '../runtime/types.js';
+import { RUNTIME_CHOICES, TRANSPORT_CHOICES } from '../runtime/types.js';
 import { TOOL } from '../_util/version.js';
+import type { CliFlags } from './gather-action.js';
 import { collectRepeatable, newProgram, parseCount, parseDuration, runProgram, type CliIo } from './shared.js';
 
 const EXIT_CODES_HELP = `
@@ -33,33 +33,6 @@ Examples:
   must-gather signalprocessing postgres redis
   must-gather signalprocessing --archive --json
   must-gather gateway --container mock-llm-hapi --label com.docker.compose.project=gw`;
-
-/** What commander parses from the command line. */
-export interface CliFlags {
-  alias?: string[];
-  container?: string[];
-  label?: string[];
-  runtime?: RuntimeChoice;
-  transport?: TransportChoice;
-  outputDir?: string;
-  archive?: boolean;
-  json?: boolean;
-  since?: string;
-  until?: string;
-  tail?: string;
-  timestamps?: boolean;
-  concurrency?: number;
-  timeout?: number;
-  containerTimeout?: number;
-  redact?: boolean | string[];
-  when?: GatherWhen;
-  ifFailed?: boolean;
-  exitCode?: string;
-  runKey?: string;
-  maxLogSize?: string;
-  quiet?: boolean;
-  verbose?: boolean;
-}
 
 function buildProgram(io: CliIo, run: (service: string, components: string[], flags: CliFlags) => Promise<void>): Command {
   return newProgram('must-gather', io)

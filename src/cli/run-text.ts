@@ -1,4 +1,4 @@
-import type { ContainerRecord } from '../gather/collect.js';
+import type { ContainerRecord } from '../run-folder/manifest.js';
 import type { GatherResult } from '../gather/gather.js';
 
 /** Colours the text report may use; identity functions when colour is off. */

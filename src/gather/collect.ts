@@ -6,7 +6,9 @@ import { Transform } from 'node:stream';
 import { deadline } from '../_util/deadline.js';
 import { createSizeLimiter } from './size-limit.js';
 import { createLogAnalyzer, type LogAnalysis } from '../triage/analyze.js';
-import { describeFile, PartialFileError, safeFileStem, writeNewFile, writeStreamToFile, type FileRecord } from '../run-folder/write.js';
+import { containerFiles } from '../run-folder/layout.js';
+import type { ContainerRecord } from '../run-folder/manifest.js';
+import { describeFile, PartialFileError, writeNewFile, writeStreamToFile, type FileRecord } from '../run-folder/write.js';
 import { createRedactor, redactInspect, type CompiledRedaction } from '../redact/index.js';
 import {
   ContainerGoneError,
@@ -16,27 +18,6 @@ import {
   type LogOptions,
   type RuntimeName,
 } from '../runtime/types.js';
-
-/** What was collected of one container, as manifest.json and the result record it. */
-export interface ContainerRecord {
-  readonly name: string;
-  /** The engine it was collected from. */
-  readonly runtime: RuntimeName;
-  readonly id: string;
-  readonly image: string;
-  readonly state: string;
-  readonly exitCode: number | null;
-  readonly oomKilled: boolean;
-  readonly restartCount: number;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly matchedBy: SelectedContainer['matchedBy'];
-  readonly files: FileRecord[];
-  /** Why something of this container is missing, or null when everything was collected. */
-  readonly error: string | null;
-  /** False when the run was cut short (timeout, interruption) before this container was finished. */
-  readonly complete: boolean;
-}
 
 export interface CollectContext {
   readonly runtime: ContainerRuntime;
@@ -146,7 +127,7 @@ async function collectWithin(
   reason: () => string,
 ): Promise<ContainerRecord> {
   const details = inspection.details;
-  const stem = (ctx.prefix ? `${ctx.prefix}/` : '') + safeFileStem(container.name);
+  const paths = containerFiles(container.name, ctx.prefix);
   const files: FileRecord[] = [];
   const finish = (error: string | null, complete: boolean): ContainerRecord => ({
     ...baseRecord(container, ctx.runtime.name, details),
@@ -163,7 +144,7 @@ async function collectWithin(
   if (ctx.signal.aborted) return finish(`not collected: ${ctx.abortReason()}`, false);
 
   try {
-    const inspectPath = `${stem}_inspect.json`;
+    const inspectPath = paths.inspect;
     const redacted = ctx.redaction ? redactInspect(details.raw, ctx.redaction) : { value: details.raw, counts: {} };
     await writeNewFile(join(ctx.dir, inspectPath), JSON.stringify(redacted.value, null, 2) + '\n');
     files.push({ ...(await describeFile(ctx.dir, inspectPath, 'inspect')), ...(ctx.redaction ? { redactions: redacted.counts } : {}) });
@@ -171,7 +152,7 @@ async function collectWithin(
     return failure(error, 'inspect');
   }
 
-  const logPath = `${stem}.log`;
+  const logPath = paths.log;
   let logError: unknown = null;
   try {
     const { stream, finished } = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, signal);

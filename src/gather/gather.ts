@@ -1,18 +1,22 @@
 import { ArchiveParts, writeArchive } from '../run-folder/archive.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectContainer, inspectContainer, notCollected, type CollectContext, type ContainerRecord, type Inspection } from './collect.js';
+import { collectContainer, inspectContainer, notCollected, type CollectContext, type Inspection } from './collect.js';
 import { collectSecretLiterals, compileRedaction, REDACTION_MARKER } from '../redact/index.js';
 import { availableNames, selectContainers } from './select.js';
 import { deadline, type Deadline } from '../_util/deadline.js';
 import { errorMessage, NoEngineError, OutputError } from '../_util/errors.js';
-import { buildManifest, describeEngine, HTML_FILE, manifestArguments, SUMMARY_FILE, writeManifest, writeRuntimeInfo, type Description, type RuntimeSummary } from '../run-folder/manifest.js';
+import { archivePathOf, HTML_FILE, SUMMARY_FILE } from '../run-folder/layout.js';
+import { writeManifest, writeRuntimeInfo, type ContainerRecord, type Description, type RuntimeSummary } from '../run-folder/manifest.js';
+import type { RunInfo } from '../run-folder/read-manifest.js';
+import { buildManifest, describeEngine, manifestArguments } from './manifest.js';
 import { resolveOptions, type GatherOptions, type ResolvedOptions } from './options.js';
 import { createRunFolder, writeNewFile } from '../run-folder/write.js';
 import type { LogAnalysis } from '../triage/analyze.js';
 import { renderHtml } from '../render/html.js';
 import { renderSummaryMarkdown } from '../render/markdown.js';
-import { toFindingsJson, triageRun, type RunInfo, type TriageReport } from '../triage/verdict.js';
+import { toFindingsJson } from '../triage/findings-json.js';
+import { triageRun, type TriageReport } from '../triage/verdict.js';
 import { mapPool } from '../_util/pool.js';
 import { detectRuntimes, type DetectedRuntime } from '../runtime/detect.js';
 import type { ContainerRuntime } from '../runtime/types.js';
@@ -230,7 +234,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       }),
       Promise.all(runtimeFiles),
     ]);
-    const archiveTarget = resolved.archive ? { path: `${outputDir}.tar.gz` } : null;
+    const archiveTarget = resolved.archive ? { path: archivePathOf(outputDir) } : null;
     const { available: _available, ...manifestBase } = base;
     const manifestFields = {
       ...manifestBase,

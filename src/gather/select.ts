@@ -1,3 +1,4 @@
+import type { MatchReason } from '../run-folder/manifest.js';
 import type { ContainerSummary } from '../runtime/types.js';
 import { byName } from '../_util/order.js';
 
@@ -9,8 +10,6 @@ export interface Selector {
   /** Exact names or IDs added whatever their names. */
   readonly containers?: readonly string[];
 }
-
-export type MatchReason = 'service' | 'label' | 'container';
 
 export interface SelectedContainer {
   readonly summary: ContainerSummary;

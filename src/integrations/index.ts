@@ -7,7 +7,6 @@ export {
   GATHER_WHEN,
   resolveRunKey,
   resolveWhen,
-  TEST_RUN_FILE,
   testRunLockKey,
   type GatherWhen,
   type ReportingOptions,
@@ -19,6 +18,7 @@ export {
   type TestRunInfo,
   type TestRunRecord,
 } from '../test-run/gather-for-tests.js';
+export { TEST_RUN_FILE } from '../run-folder/layout.js';
 export { shouldGather, type GatherDecision, type GatherDecisionInput } from '../test-run/decision.js';
 export {
   DEFAULT_POLL_MS,

@@ -6,6 +6,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync, type Gzip } from 'node:zlib';
 import { byName } from '../_util/order.js';
+import { archivePathOf } from './layout.js';
 
 /*
  * `<run folder>.tar.gz`, compressed while the logs are written rather than after.
@@ -43,7 +44,7 @@ export class ArchiveParts {
 
   /** Parts for the run folder `runDir`, in a new private folder beside it. */
   static async create(runDir: string): Promise<ArchiveParts> {
-    const dir = `${runDir}.tar.gz.parts-${process.pid}`;
+    const dir = `${archivePathOf(runDir)}.parts-${process.pid}`;
     await mkdir(dir, { mode: 0o700 });
     return new ArchiveParts(dir);
   }
@@ -246,7 +247,7 @@ async function compressFile(file: FileHandle, size: number, out: WriteStream): P
  * reader never sees half an archive. The parts are removed either way.
  */
 export async function writeArchive(dir: string, parts: ArchiveParts | null = null): Promise<string> {
-  const target = `${dir}.tar.gz`;
+  const target = archivePathOf(dir);
   const partial = `${target}.partial-${process.pid}`;
   try {
     const out = createWriteStream(partial, { flags: 'wx', mode: 0o600 });

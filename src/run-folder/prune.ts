@@ -5,47 +5,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError, errorMessage } from '../_util/errors.js';
-import { formatTimestamp } from './write.js';
-
-/**
- * Names must-gather gives to what it writes under the base folder: `<service>-integration-<YYYYMMDD-HHMMSS>`,
- * `-<n>` when two runs started in the same second, and `.tar.gz` for the archive. Temporary names
- * (`….tar.gz.partial-<pid>`) and everything else never match.
- */
-export const RUN_ENTRY_NAME = /^([A-Za-z0-9][A-Za-z0-9._-]*)-integration-(\d{8}-\d{6})(?:-(\d+))?(\.tar\.gz)?$/;
-
-/** What an entry's name says about it. */
-export interface RunEntryName {
-  readonly service: string;
-  /** `YYYYMMDD-HHMMSS` as written in the name. */
-  readonly stamp: string;
-  /** The stamp read as local time (as `formatTimestamp` wrote it), or null when it is no real date. */
-  readonly startedAt: Date | null;
-  /** The `-<n>` suffix, 1 without one. */
-  readonly suffix: number;
-  readonly archive: boolean;
-  /** The run folder's name, shared by the folder and its archive. */
-  readonly run: string;
-}
-
-/** Read an entry name, or null when must-gather did not name it. */
-export function parseRunEntryName(name: string): RunEntryName | null {
-  const match = RUN_ENTRY_NAME.exec(name);
-  if (match === null) return null;
-  const [, service, stamp, suffix, archive] = match as unknown as [string, string, string, string | undefined, string | undefined];
-  const d = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/.exec(stamp)!.slice(1).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(d[0], d[1] - 1, d[2], d[3], d[4], d[5]);
-  // A stamp that does not come back the same (month 13, 25 o'clock) is no date must-gather wrote.
-  const startedAt = Number.isNaN(date.getTime()) || formatTimestamp(date) !== stamp ? null : date;
-  return {
-    service,
-    stamp,
-    startedAt,
-    suffix: suffix === undefined ? 1 : Number(suffix),
-    archive: archive !== undefined,
-    run: archive === undefined ? name : name.slice(0, -'.tar.gz'.length),
-  };
-}
+import { parseRunEntryName, type RunEntryName } from './layout.js';
 
 export interface PruneOptions {
   /** The base folder, e.g. /tmp/kubernaut-must-gather. Refused when it is a symbolic link. */
@@ -75,7 +35,7 @@ interface Run {
 }
 
 /**
- * Remove run folders and archives directly under `baseDir` whose names match {@link RUN_ENTRY_NAME} and
+ * Remove run folders and archives directly under `baseDir` whose names {@link parseRunEntryName} reads and
  * whose run started more than `olderThanMs` ago.
  *
  * - Age comes from the timestamp in the name (local time, as written), not from mtime: the name is what

@@ -2,28 +2,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { OutputError } from '../_util/errors.js';
+import { runFolderName } from './layout.js';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 const MAX_SUFFIX = 10_000;
-
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
-
-/** `YYYYMMDD-HHMMSS` in local time, as `date +%Y%m%d-%H%M%S` prints it. */
-export function formatTimestamp(date: Date): string {
-  return (
-    `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-` +
-    `${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`
-  );
-}
-
-/** `<service>-integration-<YYYYMMDD-HHMMSS>`, the run folder's name before any `-2` suffix. */
-export function runFolderName(service: string, date: Date): string {
-  return `${service}-integration-${formatTimestamp(date)}`;
-}
 
 /**
  * Create the run folder under `baseDir`. `mkdir` is atomic: a process that loses the race for a name
@@ -57,12 +41,6 @@ export async function assertSafeBase(baseDir: string, uid: number | undefined): 
   if (uid !== undefined && info.uid !== uid) {
     throw new OutputError(`refusing to write into ${baseDir}: it belongs to uid ${info.uid}, not to this user (uid ${uid}); choose another --output-dir`);
   }
-}
-
-/** A file name made from a container name: engines allow `[A-Za-z0-9_.-]`, anything else becomes `_`. */
-export function safeFileStem(name: string): string {
-  const stem = name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_');
-  return stem === '' ? '_' : stem;
 }
 
 /** A file written to the run folder, as manifest.json records it. */

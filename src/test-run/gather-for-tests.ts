@@ -12,14 +12,13 @@ import { errorMessage, UsageError } from '../_util/errors.js';
 import { gather, type GatherResult } from '../gather/gather.js';
 import { runOnce, type RunOnceOptions } from './lock.js';
 import { DEFAULT_TIMEOUT_MS, resolveOptions, type GatherOptions } from '../gather/options.js';
+import { TEST_RUN_FILE } from '../run-folder/layout.js';
 import { assertSafeBase, writeNewFile } from '../run-folder/write.js';
 
 /** When to gather: `on-failure` (default) only when the run failed; `never` turns it off (e.g. locally). */
 export type GatherWhen = 'always' | 'on-failure' | 'never';
 export const GATHER_WHEN: readonly GatherWhen[] = ['always', 'on-failure', 'never'];
 
-/** The file written into the run folder with what the test run knew. */
-export const TEST_RUN_FILE = 'test-run.json';
 
 const MAX_FAILURES = 100;
 const MAX_MESSAGE_CHARS = 4000;

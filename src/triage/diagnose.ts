@@ -1,4 +1,4 @@
-import type { ContainerRecord } from '../gather/collect.js';
+import type { ContainerRecord } from '../run-folder/manifest.js';
 import { cleanLine, plural } from '../_util/text.js';
 import type { LogAnalysis, LogEvent } from './analyze.js';
 import { byName } from '../_util/order.js';

@@ -1,12 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ContainerRecord } from '../gather/collect.js';
-import { UsageError } from '../_util/errors.js';
-import { MANIFEST_FILE } from '../run-folder/manifest.js';
-import { safeFileStem, type FileRecord } from '../run-folder/write.js';
-import type { RuntimeName } from '../runtime/types.js';
-import { analyzeLogFile, type LogAnalysis, type LogEvent } from './analyze.js';
-import { compareProblems, diagnose, type Evidence, type HealthStatus, type Lifetime, type Problem } from './diagnose.js';
+import { containerFiles } from '../run-folder/layout.js';
+import type { ContainerRecord } from '../run-folder/manifest.js';
+import type { FileRecord } from '../run-folder/write.js';
+import { readManifest, type EngineInfo, type RunInfo } from '../run-folder/read-manifest.js';
+import { analyzeLogFile, type LogAnalysis } from './analyze.js';
+import { compareProblems, diagnose, type HealthStatus, type Lifetime, type Problem } from './diagnose.js';
 import { byName } from '../_util/order.js';
 
 /*
@@ -44,21 +43,6 @@ export interface TriageReport {
   readonly containers: readonly ContainerTriage[];
   /** Every problem of every container, worst first. */
   readonly problems: readonly Problem[];
-}
-
-export interface EngineInfo {
-  readonly name: string;
-  readonly version: string;
-}
-
-/** What a run says about itself (manifest.json's top level, or gather()'s result). */
-export interface RunInfo {
-  readonly service: string;
-  readonly runtimes: readonly EngineInfo[];
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly incomplete: boolean;
-  readonly interruption: string | null;
 }
 
 /** One container's evidence, already read: the input of {@link buildReport}. */
@@ -131,9 +115,9 @@ async function readEvidence(dir: string, record: ContainerRecord, known: Readonl
     if (listed) notes.push(`${name} is listed in manifest.json but missing from the folder`);
     return null;
   };
-  const stem = safeFileStem(record.name);
-  const inspectPath = await find('inspect', `${stem}_inspect.json`);
-  const logPath = await find('log', `${stem}.log`);
+  const conventional = containerFiles(record.name);
+  const inspectPath = await find('inspect', conventional.inspect);
+  const logPath = await find('log', conventional.log);
 
   let inspect: unknown = null;
   if (inspectPath !== null) {
@@ -167,181 +151,11 @@ export async function triageRun(dir: string, run: RunInfo, records: readonly Con
   return buildReport(dir, run, evidence);
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
-function fileRecords(value: unknown): FileRecord[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter(isObject).flatMap((f): FileRecord[] => {
-    const path = str(f.path);
-    const kind = f.kind === 'log' || f.kind === 'inspect' ? f.kind : null;
-    if (path === null || kind === null) return [];
-    return [{ path, kind, bytes: typeof f.bytes === 'number' ? f.bytes : 0, sha256: str(f.sha256) ?? '' }];
-  });
-}
-
-/** A container record from any manifest version; missing fields take neutral values. */
-export function recordFromManifest(raw: unknown, runtime: RuntimeName = 'podman'): ContainerRecord | null {
-  if (!isObject(raw)) return null;
-  const name = str(raw.name);
-  if (name === null || name === '') return null;
-  const matchedBy = raw.matchedBy === 'service' || raw.matchedBy === 'container' || raw.matchedBy === 'label' ? raw.matchedBy : 'service';
-  return {
-    name,
-    runtime: raw.runtime === 'podman' || raw.runtime === 'docker' ? raw.runtime : runtime,
-    id: str(raw.id) ?? '',
-    image: str(raw.image) ?? '',
-    state: (str(raw.state) ?? '').toLowerCase(),
-    exitCode: typeof raw.exitCode === 'number' ? raw.exitCode : null,
-    oomKilled: raw.oomKilled === true,
-    restartCount: typeof raw.restartCount === 'number' ? raw.restartCount : 0,
-    startedAt: str(raw.startedAt),
-    finishedAt: str(raw.finishedAt),
-    matchedBy: matchedBy as ContainerRecord['matchedBy'],
-    files: fileRecords(raw.files),
-    error: str(raw.error),
-    complete: raw.complete !== false,
-  };
-}
-
-/** The top of a manifest of any version. */
-function engineInfo(value: unknown): EngineInfo | null {
-  if (isObject(value)) return { name: str(value.name) ?? '?', version: str(value.version) ?? '' };
-  return typeof value === 'string' && value !== '' ? { name: value, version: '' } : null;
-}
-
-export function runInfoFromManifest(manifest: Record<string, unknown>): RunInfo {
-  const listed = Array.isArray(manifest.runtimes) ? manifest.runtimes.map(engineInfo).filter((e) => e !== null) : [];
-  const single = engineInfo(manifest.runtime);
-  return {
-    service: str(manifest.service) ?? '?',
-    runtimes: listed.length > 0 ? listed : single ? [single] : [],
-    startedAt: str(manifest.startedAt),
-    finishedAt: str(manifest.finishedAt),
-    incomplete: manifest.incomplete === true,
-    interruption: str(manifest.interruption),
-  };
-}
-
 /**
  * Read a saved run folder back: its manifest.json, then each container's files. Throws {@link UsageError}
  * when `dir` has no readable manifest.json (it is not a must-gather run folder).
  */
 export async function loadRun(dir: string): Promise<TriageReport> {
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as unknown;
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it has no manifest.json' : `its manifest.json cannot be read (${error instanceof Error ? error.message : String(error)})`;
-    throw new UsageError(`${dir} is not a must-gather run folder: ${why}`, { cause: error });
-  }
-  if (!isObject(manifest)) throw new UsageError(`${dir} is not a must-gather run folder: manifest.json is not an object`);
-  const run = runInfoFromManifest(manifest);
-  const engine: RuntimeName = run.runtimes[0]?.name === 'docker' ? 'docker' : 'podman';
-  const records = (Array.isArray(manifest.containers) ? manifest.containers : []).map((c) => recordFromManifest(c, engine)).filter((r) => r !== null);
+  const { run, records } = await readManifest(dir);
   return triageRun(dir, run, records);
-}
-
-// ---------------------------------------------------------------------------------------------- manifest.json
-
-export const FINDINGS_SCHEMA_VERSION = 1;
-
-export interface EventJson {
-  readonly line: number;
-  readonly level: 'error' | 'warning';
-  readonly kind: string;
-  readonly text: string;
-  readonly timestamp: string | null;
-  /** A stack trace's most telling line, when the event starts one. */
-  readonly cause: string | null;
-  readonly traceLines: number | null;
-}
-
-export interface ContainerFindingsJson {
-  readonly name: string;
-  readonly problems: readonly { readonly kind: Problem['kind']; readonly severity: number; readonly reason: string; readonly evidence: Evidence | null }[];
-  readonly lifetime: Lifetime;
-  readonly health: HealthStatus | null;
-  readonly log: {
-    readonly path: string;
-    readonly bytes: number;
-    readonly lines: number;
-    readonly errors: number;
-    readonly warnings: number;
-    readonly firstError: EventJson | null;
-    readonly lastError: EventJson | null;
-    readonly firstWarning: EventJson | null;
-    /** The most frequent distinct messages (at most 20), most frequent first. */
-    readonly findings: readonly { level: string; kind: string; text: string; count: number; firstLine: number; lastLine: number }[];
-  } | null;
-  readonly notes: readonly string[];
-}
-
-export interface FindingsJson {
-  readonly schemaVersion: number;
-  /** Containers with at least one problem, worst first. */
-  readonly failed: readonly string[];
-  readonly errors: number;
-  readonly warnings: number;
-  readonly containers: readonly ContainerFindingsJson[];
-}
-
-function eventJson(event: LogEvent | null): EventJson | null {
-  if (event === null) return null;
-  return {
-    line: event.line,
-    level: event.level,
-    kind: event.kind,
-    text: event.text,
-    timestamp: event.timestamp,
-    cause: event.trace?.headline ?? null,
-    traceLines: event.trace?.lines ?? null,
-  };
-}
-
-const FINDINGS_IN_JSON = 20;
-
-/** The report's findings in machine-readable form, for manifest.json. */
-export function toFindingsJson(report: TriageReport): FindingsJson {
-  const containers = report.containers.map((c): ContainerFindingsJson => {
-    const a = c.analysis;
-    return {
-      name: c.record.name,
-      problems: c.problems.map((p) => ({ kind: p.kind, severity: p.severity, reason: p.reason, evidence: p.evidence })),
-      lifetime: c.lifetime,
-      health: c.health,
-      log:
-        a === null || c.logPath === null
-          ? null
-          : {
-              path: c.logPath,
-              bytes: a.bytes,
-              lines: a.lines,
-              errors: a.errorCount,
-              warnings: a.warningCount,
-              firstError: eventJson(a.firstError),
-              lastError: eventJson(a.lastError),
-              firstWarning: eventJson(a.firstWarning),
-              findings: [...a.findings]
-                .sort((x, y) => y.count - x.count || x.firstLine - y.firstLine)
-                .slice(0, FINDINGS_IN_JSON)
-                .map(({ level, kind, text, count, firstLine, lastLine }) => ({ level, kind, text, count, firstLine, lastLine })),
-            },
-      notes: c.notes,
-    };
-  });
-  return {
-    schemaVersion: FINDINGS_SCHEMA_VERSION,
-    failed: [...new Set(report.problems.map((p) => p.container))],
-    errors: report.containers.reduce((n, c) => n + (c.analysis?.errorCount ?? 0), 0),
-    warnings: report.containers.reduce((n, c) => n + (c.analysis?.warningCount ?? 0), 0),
-    containers,
-  };
 }

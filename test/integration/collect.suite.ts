@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gather, type GatherResult } from '../../src/index.js';
-import type { Manifest } from '../../src/run-folder/manifest.js';
+import type { Manifest } from '../../src/gather/manifest.js';
 import { detectRuntime } from '../../src/runtime/detect.js';
 import type { ContainerRuntime, RuntimeName, TransportName } from '../../src/runtime/types.js';
 import { describeWithEngine, engine, engineLogBytes, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';

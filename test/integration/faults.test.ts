@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { GatherResult } from '../../src/gather/gather.js';
-import type { Manifest } from '../../src/run-folder/manifest.js';
+import type { Manifest } from '../../src/gather/manifest.js';
 import { describeWithEngine, ENGINES, engine, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 import { hangingPath, realEngine, sleepersLeft } from '../helpers/hanging-engine.js';
 import { BIN, runBin } from '../helpers/run-cli.js';

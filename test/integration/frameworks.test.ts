@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { lockName } from '../../src/test-run/lock.js';
-import { TEST_RUN_FILE, testRunLockKey, type TestRunRecord } from '../../src/test-run/gather-for-tests.js';
+import { TEST_RUN_FILE } from '../../src/run-folder/layout.js';
+import { testRunLockKey, type TestRunRecord } from '../../src/test-run/gather-for-tests.js';
 import { describeWithEngine, engine, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import type { GatherResult } from '../../src/gather/gather.js';
-import type { Manifest } from '../../src/run-folder/manifest.js';
+import type { Manifest } from '../../src/gather/manifest.js';
 import { DEFAULT_OUTPUT_DIR } from '../../src/gather/options.js';
 import { REDACTION_MARKER, RULE_IDS } from '../../src/redact/rules.js';
 import { describeWithEngine, ENGINES, engine, engineLogBytes, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';

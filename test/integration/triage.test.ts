@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Manifest } from '../../src/run-folder/manifest.js';
+import type { Manifest } from '../../src/gather/manifest.js';
 import type { RuntimeName } from '../../src/runtime/types.js';
 import { describeWithEngine, ENGINES, engine, engineLogBytes, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 import { runBin, type CliRun } from '../helpers/run-cli.js';

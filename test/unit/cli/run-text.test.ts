@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerRecord } from '../../../src/gather/collect.js';
+import type { ContainerRecord } from '../../../src/run-folder/manifest.js';
 import type { GatherResult } from '../../../src/gather/gather.js';
 import { formatBytes, formatContainerLine, formatNoMatch, formatRunReport, NO_PAINT, type Paint } from '../../../src/cli/run-text.js';
 

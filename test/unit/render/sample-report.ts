@@ -1,6 +1,7 @@
-import type { ContainerRecord } from '../../../src/gather/collect.js';
+import type { ContainerRecord } from '../../../src/run-folder/manifest.js';
+import type { RunInfo } from '../../../src/run-folder/read-manifest.js';
 import { createLogAnalyzer, type LogAnalysis } from '../../../src/triage/analyze.js';
-import { buildReport, type ContainerEvidence, type RunInfo, type TriageReport } from '../../../src/triage/verdict.js';
+import { buildReport, type ContainerEvidence, type TriageReport } from '../../../src/triage/verdict.js';
 
 /*
  * Hand-built runs for the renderer tests: the failures the issue names (Redis OOM-killed in a burst test, a

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/_util/errors.js';
-import { formatTimestamp } from '../../../src/run-folder/write.js';
-import { RUN_ENTRY_NAME, parseRunEntryName, prune } from '../../../src/run-folder/prune.js';
+import { formatTimestamp, parseRunEntryName, RUN_ENTRY_NAME } from '../../../src/run-folder/layout.js';
+import { prune } from '../../../src/run-folder/prune.js';
 
 const DAY = 86_400_000;
 const NOW = new Date(2026, 0, 10, 12, 0, 0);

@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRunFolder, describeFile, formatTimestamp, runFolderName, safeFileStem, writeNewFile } from '../../../src/run-folder/write.js';
+import { formatTimestamp, runFolderName, safeFileStem } from '../../../src/run-folder/layout.js';
+import { createRunFolder, describeFile, writeNewFile } from '../../../src/run-folder/write.js';
 
 let tmp: string;
 

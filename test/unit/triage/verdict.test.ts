@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/_util/errors.js';
-import { loadRun, toFindingsJson } from '../../../src/triage/verdict.js';
+import { toFindingsJson } from '../../../src/triage/findings-json.js';
+import { loadRun } from '../../../src/triage/verdict.js';
 import { inspectOf, MIGRATE_LOG, sampleReport } from '../render/sample-report.js';
 
 const dirs: string[] = [];

@@ -1,0 +1,58 @@
+/*
+ * manifest.json, the index of a run folder: the run's arguments, engines, every container's record
+ * (run-folder/manifest.ts) and the verdict's findings (triage/). Assembled here, where all three are known.
+ */
+import { errorMessage } from '../_util/errors.js';
+import { TOOL } from '../_util/version.js';
+import type { ContainerRecord, Description, RuntimeSummary } from '../run-folder/manifest.js';
+import type { ContainerRuntime } from '../runtime/types.js';
+import type { FindingsJson } from '../triage/findings-json.js';
+import type { ResolvedOptions } from './options.js';
+
+const MANIFEST_SCHEMA_VERSION = 1;
+
+export interface Manifest {
+  readonly schemaVersion: number;
+  readonly tool: { readonly name: string; readonly version: string };
+  /** The run's options after defaults; `--redact` patterns as `/source/flags` text. */
+  readonly arguments: ManifestArguments;
+  /** Whether secrets were redacted, and the marker that replaced them. Counts are per file. */
+  readonly redaction: { readonly enabled: boolean; readonly marker: string };
+  readonly runtime: RuntimeSummary;
+  readonly runtimes: readonly RuntimeSummary[];
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** True when the run was cut short (timeout or interruption) or a container could not be finished. */
+  readonly incomplete: boolean;
+  /** Why the run was cut short, or null. */
+  readonly interruption: string | null;
+  /** `--container` names that matched nothing. */
+  readonly missing: readonly string[];
+  /** Run-level problems that did not stop the run. */
+  readonly warnings: readonly string[];
+  readonly archive: { readonly path: string } | null;
+  readonly containers: readonly ContainerRecord[];
+  /** What failed and why, machine-readable: the same findings SUMMARY.md shows. Null if triage failed. */
+  readonly findings: FindingsJson | null;
+  /** The test run's context (framework, failed tests, run key) when called from a test framework, else null. */
+  readonly testRun: unknown;
+}
+
+export type ManifestArguments = Omit<ResolvedOptions, 'redactPatterns'> & { readonly redactPatterns: readonly string[] };
+
+export function manifestArguments(resolved: ResolvedOptions): ManifestArguments {
+  return { ...resolved, redactPatterns: resolved.redactPatterns.map(String) };
+}
+
+export function buildManifest(fields: Omit<Manifest, 'schemaVersion' | 'tool'>): Manifest {
+  return { schemaVersion: MANIFEST_SCHEMA_VERSION, tool: TOOL, ...fields };
+}
+
+/** Ask the engine to describe itself (slow on podman): start it early, write runtime.json when it is done. */
+export function describeEngine(runtime: ContainerRuntime, signal?: AbortSignal): Promise<Description> {
+  return runtime.describe(signal).then(
+    (d) => ({ ...d, error: null }),
+    (error: unknown) => ({ versionInfo: null, info: null, error: `could not describe the engine: ${errorMessage(error)}` }),
+  );
+}
+

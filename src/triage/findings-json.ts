@@ -1,0 +1,99 @@
+/** The verdict in machine-readable form: manifest.json's `findings`, the same findings SUMMARY.md shows. */
+import type { LogEvent } from './analyze.js';
+import type { Evidence, HealthStatus, Lifetime, Problem } from './diagnose.js';
+import type { TriageReport } from './verdict.js';
+
+export const FINDINGS_SCHEMA_VERSION = 1;
+
+export interface EventJson {
+  readonly line: number;
+  readonly level: 'error' | 'warning';
+  readonly kind: string;
+  readonly text: string;
+  readonly timestamp: string | null;
+  /** A stack trace's most telling line, when the event starts one. */
+  readonly cause: string | null;
+  readonly traceLines: number | null;
+}
+
+export interface ContainerFindingsJson {
+  readonly name: string;
+  readonly problems: readonly { readonly kind: Problem['kind']; readonly severity: number; readonly reason: string; readonly evidence: Evidence | null }[];
+  readonly lifetime: Lifetime;
+  readonly health: HealthStatus | null;
+  readonly log: {
+    readonly path: string;
+    readonly bytes: number;
+    readonly lines: number;
+    readonly errors: number;
+    readonly warnings: number;
+    readonly firstError: EventJson | null;
+    readonly lastError: EventJson | null;
+    readonly firstWarning: EventJson | null;
+    /** The most frequent distinct messages (at most 20), most frequent first. */
+    readonly findings: readonly { level: string; kind: string; text: string; count: number; firstLine: number; lastLine: number }[];
+  } | null;
+  readonly notes: readonly string[];
+}
+
+export interface FindingsJson {
+  readonly schemaVersion: number;
+  /** Containers with at least one problem, worst first. */
+  readonly failed: readonly string[];
+  readonly errors: number;
+  readonly warnings: number;
+  readonly containers: readonly ContainerFindingsJson[];
+}
+
+function eventJson(event: LogEvent | null): EventJson | null {
+  if (event === null) return null;
+  return {
+    line: event.line,
+    level: event.level,
+    kind: event.kind,
+    text: event.text,
+    timestamp: event.timestamp,
+    cause: event.trace?.headline ?? null,
+    traceLines: event.trace?.lines ?? null,
+  };
+}
+
+const FINDINGS_IN_JSON = 20;
+
+/** The report's findings in machine-readable form, for manifest.json. */
+export function toFindingsJson(report: TriageReport): FindingsJson {
+  const containers = report.containers.map((c): ContainerFindingsJson => {
+    const a = c.analysis;
+    return {
+      name: c.record.name,
+      problems: c.problems.map((p) => ({ kind: p.kind, severity: p.severity, reason: p.reason, evidence: p.evidence })),
+      lifetime: c.lifetime,
+      health: c.health,
+      log:
+        a === null || c.logPath === null
+          ? null
+          : {
+              path: c.logPath,
+              bytes: a.bytes,
+              lines: a.lines,
+              errors: a.errorCount,
+              warnings: a.warningCount,
+              firstError: eventJson(a.firstError),
+              lastError: eventJson(a.lastError),
+              firstWarning: eventJson(a.firstWarning),
+              findings: [...a.findings]
+                .sort((x, y) => y.count - x.count || x.firstLine - y.firstLine)
+                .slice(0, FINDINGS_IN_JSON)
+                .map(({ level, kind, text, count, firstLine, lastLine }) => ({ level, kind, text, count, firstLine, lastLine })),
+            },
+      notes: c.notes,
+    };
+  });
+  return {
+    schemaVersion: FINDINGS_SCHEMA_VERSION,
+    failed: [...new Set(report.problems.map((p) => p.container))],
+    errors: report.containers.reduce((n, c) => n + (c.analysis?.errorCount ?? 0), 0),
+    warnings: report.containers.reduce((n, c) => n + (c.analysis?.warningCount ?? 0), 0),
+    containers,
+  };
+}
