@@ -3,14 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectContainer, inspectContainer, notCollected, type CollectContext, type Inspection } from './collect.js';
 import { collectSecretLiterals, compileRedaction, REDACTION_MARKER } from '../redact/index.js';
-import { availableNames, selectContainers } from './select.js';
+import { availableNames, selectContainers, type SelectedContainer } from './select.js';
 import { deadline, type Deadline } from '../_util/deadline.js';
 import { errorMessage, NoEngineError, OutputError } from '../_util/errors.js';
 import { archivePathOf, HTML_FILE, SUMMARY_FILE } from '../run-folder/layout.js';
 import { writeManifest, writeRuntimeInfo, type ContainerRecord, type Description, type RuntimeSummary } from '../run-folder/manifest.js';
 import type { RunInfo } from '../run-folder/read-manifest.js';
-import { buildManifest, describeEngine, manifestArguments } from './manifest.js';
-import { resolveOptions, type GatherOptions, type ResolvedOptions } from './options.js';
+import { buildManifest, describeEngine, manifestArguments, type Manifest } from './manifest.js';
+import { resolveOptions, type GatherOptions, type ProgressEvent, type ResolvedOptions } from './options.js';
 import { createRunFolder, writeNewFile } from '../run-folder/write.js';
 import type { LogAnalysis } from '../triage/analyze.js';
 import { renderHtml } from '../render/html.js';
@@ -106,126 +106,64 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   }
 }
 
+/** What every phase of a run shares: the options, its bound, its clock and where progress goes. */
+interface RunScope {
+  readonly options: GatherOptions;
+  readonly resolved: ResolvedOptions;
+  readonly limit: Deadline;
+  readonly signal: AbortSignal;
+  readonly now: () => Date;
+  readonly startedAt: Date;
+  readonly progress: (event: ProgressEvent) => void;
+  /** Why the run's signal fired, in words, for the records. */
+  readonly abortReason: () => string;
+  /** `within 120 s (--timeout)`. */
+  readonly within: string;
+}
+
+/** manifest.json but for what is known only at the end of the run. */
+type ManifestFields = Omit<Manifest, 'schemaVersion' | 'tool' | 'archive' | 'warnings' | 'finishedAt'>;
+
+/** The result fields known once the engines have listed their containers. */
+type ListedFields = Pick<GatherResult, 'service' | 'runtime' | 'runtimes' | 'available' | 'missing' | 'startedAt'>;
+
+interface Selected {
+  readonly engine: DetectedRuntime;
+  readonly container: SelectedContainer;
+}
+
 async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, limit: Deadline): Promise<GatherResult> {
   const now = options.now ?? (() => new Date());
-  const startedAt = now();
-  const signal = limit.signal;
-  const abortReason = (): string =>
-    limit.timedOut() ? `timed out after ${resolved.timeoutMs / 1000} s (--timeout)` : `interrupted (${errorMessage(options.signal?.reason ?? 'aborted')})`;
-  const progress = options.onProgress ?? (() => {});
-
-  const within = `within ${resolved.timeoutMs / 1000} s (--timeout)`;
-  const engines = await findEngines(options, resolved, signal).catch((error: unknown) => {
-    // The run's own --timeout ran out while looking: no engine answered in time.
-    if (limit.timedOut()) throw new NoEngineError([{ runtime: 'any engine', reason: `none answered ${within}` }]);
-    throw error;
-  });
-  const runtimes: RuntimeSummary[] = engines.map(({ info, reason }) => ({
-    name: info.name,
-    transport: info.transport,
-    version: info.version,
-    endpoint: info.endpoint,
-    reason,
-  }));
-  for (const r of runtimes) progress({ type: 'runtime', ...r });
-  // podman takes ~0.2 s to describe itself: ask now, while containers are listed and collected.
-  const descriptions = new Map(engines.map((engine) => [engine, describeEngine(engine.runtime, signal)]));
-
-  // With several engines (`--runtime all`) each one's files go to a folder named after it, so nothing collides.
-  const multi = engines.length > 1;
-  const perEngine = await Promise.all(
-    engines.map(async (engine) => {
-      const { all, labelled } = await listContainers(engine.runtime, resolved.labels, signal, () =>
-        limit.timedOut() ? `listing containers did not finish ${within}` : null,
-      );
-      return { engine, all, ...selectContainers(all, resolved, labelled) };
-    }),
-  );
-  const selected = perEngine.flatMap(({ engine, selected }) => selected.map((container) => ({ engine, container })));
-  const base = {
-    service: resolved.service,
-    runtime: runtimes[0] as RuntimeSummary,
-    runtimes,
-    available: [...new Set(perEngine.flatMap((p) => availableNames(p.all)))].sort(),
-    // A --container name is missing only when no engine has it.
-    missing: resolved.containers.filter((name) => perEngine.every((p) => p.missing.includes(name))),
-    startedAt: startedAt.toISOString(),
+  const scope: RunScope = {
+    options,
+    resolved,
+    limit,
+    signal: limit.signal,
+    now,
+    startedAt: now(),
+    progress: options.onProgress ?? (() => {}),
+    abortReason: () =>
+      limit.timedOut() ? `timed out after ${resolved.timeoutMs / 1000} s (--timeout)` : `interrupted (${errorMessage(options.signal?.reason ?? 'aborted')})`,
+    within: `within ${resolved.timeoutMs / 1000} s (--timeout)`,
   };
-  if (selected.length === 0) {
-    return {
-      ...base,
-      outputDir: null,
-      archivePath: null,
-      archiveError: null,
-      containers: [],
-      incomplete: false,
-      interruption: null,
-      warnings: [],
-      triage: null,
-      finishedAt: now().toISOString(),
-    };
-  }
+  const { engines, runtimes } = await detectPhase(scope);
+  // podman takes ~0.2 s to describe itself: ask now, while containers are listed and collected.
+  const descriptions = new Map(engines.map((engine) => [engine, describeEngine(engine.runtime, scope.signal)]));
+  const { selected, listed } = await selectPhase(scope, engines, runtimes);
+  if (selected.length === 0) return nothingMatched(scope, listed);
 
-  const outputDir = await createRunFolder(resolved.outputDir, resolved.service, startedAt).catch((error: unknown) => {
-    if (error instanceof OutputError) throw error;
-    throw new OutputError(`cannot create a run folder under ${resolved.outputDir}: ${errorMessage(error)}`, { cause: error });
-  });
-  progress({ type: 'matched', names: selected.map((s) => s.container.name), outputDir });
+  const outputDir = await openRunFolder(scope, selected);
   // With --archive, each log is compressed as it is written; the archive is then mostly a copy.
   const parts = resolved.archive ? await ArchiveParts.create(outputDir).catch(() => null) : null;
   try {
-    const contexts = new Map<DetectedRuntime, CollectContext>();
-    const runtimeFiles: Promise<void>[] = [];
     /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
     const warnings: string[] = [];
-    for (const engine of engines) {
-      const prefix = multi ? engine.info.name : '';
-      if (prefix) await mkdir(join(outputDir, prefix), { mode: 0o700 });
-      contexts.set(engine, {
-        runtime: engine.runtime,
-        dir: outputDir,
-        prefix,
-        logs: resolved.logs,
-        signal,
-        abortReason,
-        containerTimeoutMs: resolved.containerTimeoutMs,
-        redaction: null,
-        maxLogBytes: resolved.maxLogBytes,
-        archive: parts,
-      });
-      runtimeFiles.push(
-        writeRuntimeInfo(join(outputDir, prefix), engine, descriptions.get(engine) as Promise<Description>).catch((error: unknown) => {
-          warnings.push(`runtime.json of ${engine.info.name} not written: ${errorMessage(error)}`);
-        }),
-      );
-    }
-
-    // Every container is inspected before any log is read: the secrets in any container's environment are
-    // then known, and redacted wherever they are echoed, in every log.
-    const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
-      inspectContainer(container, contexts.get(engine) as CollectContext),
-    );
-    const redaction = resolved.redact
-      ? compileRedaction({
-          literals: collectSecretLiterals(inspections.flatMap((i) => (i.details ? [i.details.raw] : []))),
-          extraPatterns: resolved.redactPatterns,
-        })
-      : null;
-    const analyses = new Map<string, LogAnalysis>();
-    const containers = await mapPool(selected.map((s, i) => ({ ...s, inspection: inspections[i] as Inspection })), resolved.concurrency, async ({ engine, container, inspection }) => {
-      const ctx = { ...(contexts.get(engine) as CollectContext), redaction, analyses };
-      const record = await collectContainer(container, inspection, ctx).catch((error: unknown) =>
-        // collectContainer records engine trouble itself; this is a local failure such as a full disk.
-        ({ ...notCollected(container, ctx.runtime.name, errorMessage(error)), complete: !signal.aborted }),
-      );
-      progress({ type: 'container', name: record.name, ok: record.error === null, error: record.error });
-      return record;
-    });
-
-    const interruption = signal.aborted ? abortReason() : null;
+    const { contexts, runtimeFiles } = await prepareEngines(scope, engines, outputDir, parts, descriptions, warnings);
+    const { containers, analyses } = await collectPhase(scope, selected, contexts);
+    const interruption = scope.signal.aborted ? scope.abortReason() : null;
     const incomplete = interruption !== null || containers.some((c) => !c.complete);
     const finishedAt = now().toISOString();
-    const run = { service: resolved.service, runtimes, startedAt: startedAt.toISOString(), finishedAt, incomplete, interruption };
+    const run: RunInfo = { service: resolved.service, runtimes, startedAt: listed.startedAt, finishedAt, incomplete, interruption };
     // The verdict is written while runtime.json may still wait for the engine (podman's /info takes ~0.15 s).
     const [triage] = await Promise.all([
       writeTriage(outputDir, run, containers, analyses).catch((error: unknown) => {
@@ -234,9 +172,8 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       }),
       Promise.all(runtimeFiles),
     ]);
-    const archiveTarget = resolved.archive ? { path: archivePathOf(outputDir) } : null;
-    const { available: _available, ...manifestBase } = base;
-    const manifestFields = {
+    const { available: _available, ...manifestBase } = listed;
+    const manifestFields: ManifestFields = {
       ...manifestBase,
       arguments: manifestArguments(resolved),
       redaction: { enabled: resolved.redact, marker: REDACTION_MARKER },
@@ -246,25 +183,181 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       findings: triage ? toFindingsJson(triage) : null,
       testRun: options.testRun ?? null,
     };
-    await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: archiveTarget, finishedAt })).catch((error: unknown) => {
-      // Every evidence file that was written is intact; say plainly that the index of them is missing.
-      const kept = containers.reduce((n, c) => n + c.files.length, 0);
-      throw new OutputError(`manifest.json could not be written in ${outputDir} (${errorMessage(error)}); ${kept === 1 ? 'the file' : `the ${kept} files`} collected there ${kept === 1 ? 'is' : 'are'} kept as written`, { cause: error });
-    });
-
-    let archivePath: string | null = null;
-    let archiveError: string | null = null;
-    if (archiveTarget) {
-      try {
-        archivePath = await writeArchive(outputDir, parts);
-        progress({ type: 'archive', path: archivePath });
-      } catch (error) {
-        archiveError = errorMessage(error);
-        await writeManifest(outputDir, buildManifest({ ...manifestFields, warnings, archive: null, finishedAt }), { replace: true }).catch(() => {});
-      }
-    }
-    return { ...base, outputDir, archivePath, archiveError, containers, incomplete, interruption, warnings, finishedAt, triage };
+    const { archivePath, archiveError } = await writeManifestAndArchive(scope, outputDir, parts, manifestFields, { warnings, finishedAt });
+    return { ...listed, outputDir, archivePath, archiveError, containers, incomplete, interruption, warnings, finishedAt, triage };
   } finally {
     await parts?.discard();
+  }
+}
+
+/** Phase 1: the engines to ask (detected, or the caller's adapter), as the result reports them. */
+async function detectPhase(scope: RunScope): Promise<{ engines: readonly DetectedRuntime[]; runtimes: RuntimeSummary[] }> {
+  const engines = await findEngines(scope.options, scope.resolved, scope.signal).catch((error: unknown) => {
+    // The run's own --timeout ran out while looking: no engine answered in time.
+    if (scope.limit.timedOut()) throw new NoEngineError([{ runtime: 'any engine', reason: `none answered ${scope.within}` }]);
+    throw error;
+  });
+  const runtimes: RuntimeSummary[] = engines.map(({ info, reason }) => ({
+    name: info.name,
+    transport: info.transport,
+    version: info.version,
+    endpoint: info.endpoint,
+    reason,
+  }));
+  for (const r of runtimes) scope.progress({ type: 'runtime', ...r });
+  return { engines, runtimes };
+}
+
+/** Phase 2: every engine lists its containers; the service's are selected from them. */
+async function selectPhase(scope: RunScope, engines: readonly DetectedRuntime[], runtimes: readonly RuntimeSummary[]): Promise<{ selected: Selected[]; listed: ListedFields }> {
+  const { resolved, limit } = scope;
+  const perEngine = await Promise.all(
+    engines.map(async (engine) => {
+      const { all, labelled } = await listContainers(engine.runtime, resolved.labels, scope.signal, () =>
+        limit.timedOut() ? `listing containers did not finish ${scope.within}` : null,
+      );
+      return { engine, all, ...selectContainers(all, resolved, labelled) };
+    }),
+  );
+  const selected = perEngine.flatMap(({ engine, selected }) => selected.map((container) => ({ engine, container })));
+  const listed: ListedFields = {
+    service: resolved.service,
+    runtime: runtimes[0] as RuntimeSummary,
+    runtimes,
+    available: [...new Set(perEngine.flatMap((p) => availableNames(p.all)))].sort(),
+    // A --container name is missing only when no engine has it.
+    missing: resolved.containers.filter((name) => perEngine.every((p) => p.missing.includes(name))),
+    startedAt: scope.startedAt.toISOString(),
+  };
+  return { selected, listed };
+}
+
+/** Nothing matched: nothing is written, and the result lists what the engines have. */
+function nothingMatched(scope: RunScope, listed: ListedFields): GatherResult {
+  return {
+    ...listed,
+    outputDir: null,
+    archivePath: null,
+    archiveError: null,
+    containers: [],
+    incomplete: false,
+    interruption: null,
+    warnings: [],
+    triage: null,
+    finishedAt: scope.now().toISOString(),
+  };
+}
+
+/** Phase 3: the run folder, created only now that there is something to put in it. */
+async function openRunFolder(scope: RunScope, selected: readonly Selected[]): Promise<string> {
+  const { resolved } = scope;
+  const outputDir = await createRunFolder(resolved.outputDir, resolved.service, scope.startedAt).catch((error: unknown) => {
+    if (error instanceof OutputError) throw error;
+    throw new OutputError(`cannot create a run folder under ${resolved.outputDir}: ${errorMessage(error)}`, { cause: error });
+  });
+  scope.progress({ type: 'matched', names: selected.map((s) => s.container.name), outputDir });
+  return outputDir;
+}
+
+/**
+ * Phase 4: each engine's collection context and its runtime.json. With several engines (`--runtime all`)
+ * each one's files go to a folder named after it, so nothing collides.
+ */
+async function prepareEngines(
+  scope: RunScope,
+  engines: readonly DetectedRuntime[],
+  outputDir: string,
+  parts: ArchiveParts | null,
+  descriptions: ReadonlyMap<DetectedRuntime, Promise<Description>>,
+  warnings: string[],
+): Promise<{ contexts: Map<DetectedRuntime, CollectContext>; runtimeFiles: Promise<void>[] }> {
+  const { resolved } = scope;
+  const contexts = new Map<DetectedRuntime, CollectContext>();
+  const runtimeFiles: Promise<void>[] = [];
+  const multi = engines.length > 1;
+  for (const engine of engines) {
+    const prefix = multi ? engine.info.name : '';
+    if (prefix) await mkdir(join(outputDir, prefix), { mode: 0o700 });
+    contexts.set(engine, {
+      runtime: engine.runtime,
+      dir: outputDir,
+      prefix,
+      logs: resolved.logs,
+      signal: scope.signal,
+      abortReason: scope.abortReason,
+      containerTimeoutMs: resolved.containerTimeoutMs,
+      redaction: null,
+      maxLogBytes: resolved.maxLogBytes,
+      archive: parts,
+    });
+    runtimeFiles.push(
+      writeRuntimeInfo(join(outputDir, prefix), engine, descriptions.get(engine) as Promise<Description>).catch((error: unknown) => {
+        warnings.push(`runtime.json of ${engine.info.name} not written: ${errorMessage(error)}`);
+      }),
+    );
+  }
+  return { contexts, runtimeFiles };
+}
+
+/**
+ * Phase 5: inspect every container, then write each one's files. Every container is inspected before any
+ * log is read: the secrets in any container's environment are then known, and redacted wherever they are
+ * echoed, in every log.
+ */
+async function collectPhase(
+  scope: RunScope,
+  selected: readonly Selected[],
+  contexts: ReadonlyMap<DetectedRuntime, CollectContext>,
+): Promise<{ containers: ContainerRecord[]; analyses: Map<string, LogAnalysis> }> {
+  const { resolved, signal } = scope;
+  const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
+    inspectContainer(container, contexts.get(engine) as CollectContext),
+  );
+  const redaction = resolved.redact
+    ? compileRedaction({
+        literals: collectSecretLiterals(inspections.flatMap((i) => (i.details ? [i.details.raw] : []))),
+        extraPatterns: resolved.redactPatterns,
+      })
+    : null;
+  const analyses = new Map<string, LogAnalysis>();
+  const containers = await mapPool(selected.map((s, i) => ({ ...s, inspection: inspections[i] as Inspection })), resolved.concurrency, async ({ engine, container, inspection }) => {
+    const ctx = { ...(contexts.get(engine) as CollectContext), redaction, analyses };
+    const record = await collectContainer(container, inspection, ctx).catch((error: unknown) =>
+      // collectContainer records engine trouble itself; this is a local failure such as a full disk.
+      ({ ...notCollected(container, ctx.runtime.name, errorMessage(error)), complete: !signal.aborted }),
+    );
+    scope.progress({ type: 'container', name: record.name, ok: record.error === null, error: record.error });
+    return record;
+  });
+  return { containers, analyses };
+}
+
+/**
+ * Phase 6: manifest.json, then the archive. An archive that fails leaves the evidence as it is and a
+ * manifest that says there is no archive.
+ */
+async function writeManifestAndArchive(
+  scope: RunScope,
+  outputDir: string,
+  parts: ArchiveParts | null,
+  fields: ManifestFields,
+  end: Pick<Manifest, 'warnings' | 'finishedAt'>,
+): Promise<{ archivePath: string | null; archiveError: string | null }> {
+  // Keys in the order manifest.json has always had them.
+  const manifest = (archive: Manifest['archive']): Manifest => buildManifest({ ...fields, warnings: end.warnings, archive, finishedAt: end.finishedAt });
+  const archiveTarget = scope.resolved.archive ? { path: archivePathOf(outputDir) } : null;
+  await writeManifest(outputDir, manifest(archiveTarget)).catch((error: unknown) => {
+    // Every evidence file that was written is intact; say plainly that the index of them is missing.
+    const kept = fields.containers.reduce((n, c) => n + c.files.length, 0);
+    throw new OutputError(`manifest.json could not be written in ${outputDir} (${errorMessage(error)}); ${kept === 1 ? 'the file' : `the ${kept} files`} collected there ${kept === 1 ? 'is' : 'are'} kept as written`, { cause: error });
+  });
+  if (!archiveTarget) return { archivePath: null, archiveError: null };
+  try {
+    const archivePath = await writeArchive(outputDir, parts);
+    scope.progress({ type: 'archive', path: archivePath });
+    return { archivePath, archiveError: null };
+  } catch (error) {
+    await writeManifest(outputDir, manifest(null), { replace: true }).catch(() => {});
+    return { archivePath: null, archiveError: errorMessage(error) };
   }
 }
