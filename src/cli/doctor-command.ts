@@ -33,10 +33,14 @@ export async function runDoctor(argv: readonly string[], io: CliIo): Promise<num
       }
       const chosen = (detection?.chosen ?? []).map((c) => ({ name: c.info.name, transport: c.info.transport, version: c.info.version, endpoint: c.info.endpoint, reason: c.reason }));
       if (flags.json) {
-        io.stdout(JSON.stringify({ runtime, transport, probes, chosen, problem }, null, 2) + '\n');
+        io.stdout(JSON.stringify({ runtime, transport, probes, chosen, unanswered: detection?.unanswered ?? [], problem }, null, 2) + '\n');
       } else {
         io.stdout(formatProbes(probes, (s) => paint.green(s), (s) => paint.red(s)));
-        for (const c of chosen) io.stdout(`\n${paint.bold('would use')} ${c.name} ${c.version} over ${c.transport} at ${c.endpoint} (${c.reason})\n`);
+        // auto asks every engine that answers and collects from those that have the service's containers.
+        const verb = runtime === 'auto' && chosen.length > 1 ? 'would ask' : 'would use';
+        for (const c of chosen) io.stdout(`\n${paint.bold(verb)} ${c.name} ${c.version} over ${c.transport} at ${c.endpoint} (${c.reason})\n`);
+        if (runtime === 'auto' && chosen.length > 1) io.stdout('and collect from the engines that have the service\'s containers\n');
+        for (const place of detection?.unanswered ?? []) io.stdout(`${paint.yellow('warning:')} ${place}\n`);
         if (problem) io.stdout(`\n${paint.red('no engine usable')} for --runtime ${runtime} --transport ${transport}\n`);
       }
       exitCode = chosen.length > 0 ? ExitCode.OK : ExitCode.NO_ENGINE;

@@ -50,6 +50,8 @@ function describeProgress(event: ProgressEvent): string {
       return event.ok ? `collected ${event.name}` : `${event.name}: ${event.error}`;
     case 'archive':
       return `wrote ${event.path}`;
+    case 'warning':
+      return `warning: ${event.message}`;
   }
 }
 

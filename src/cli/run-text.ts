@@ -70,12 +70,25 @@ export function formatRunReport(result: GatherResult, paint: Paint = NO_PAINT, o
   return lines.join('\n');
 }
 
-/** Said when nothing matched: the names that do exist, so a typo shows. */
-export function formatNoMatch(result: GatherResult, shown = 50): string {
-  const names = result.available;
-  const head = `no container of "${result.service}" found in ${result.runtime.name} (looked for <service>_… and <service>-…, running and exited).`;
-  if (names.length === 0) return `${head}\n${result.runtime.name} has no containers at all.`;
+function nameList(names: readonly string[], shown: number): string {
   const list = names.slice(0, shown).map((n) => `  ${n}`);
   if (names.length > shown) list.push(`  … and ${names.length - shown} more`);
-  return `${head}\nContainers that exist:\n${list.join('\n')}`;
+  return list.join('\n');
+}
+
+/** Said when nothing matched: the names that do exist in each engine asked, so a typo shows. */
+export function formatNoMatch(result: GatherResult, shown = 50): string {
+  const asked = result.engines.length > 1 ? result.engines.map((e) => e.runtime.name).join(' or ') : result.runtime.name;
+  const head = `no container of "${result.service}" found in ${asked} (looked for <service>_… and <service>-…, running and exited).`;
+  if (result.engines.length > 1) {
+    const each = result.engines.map(({ runtime, available }) =>
+      available.length === 0
+        ? `${runtime.name} (${runtime.endpoint}) has no containers at all.`
+        : `${runtime.name} (${runtime.endpoint}) has:\n${nameList(available, shown)}`,
+    );
+    return [head, ...each].join('\n');
+  }
+  const names = result.available;
+  if (names.length === 0) return `${head}\n${result.runtime.name} has no containers at all.`;
+  return `${head}\nContainers that exist:\n${nameList(names, shown)}`;
 }

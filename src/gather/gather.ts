@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectContainer, inspectContainer, notCollected, type CollectContext, type Inspection } from './collect.js';
 import { collectSecretLiterals, compileRedaction, REDACTION_MARKER } from '../redact/index.js';
-import { availableNames, selectContainers, type SelectedContainer } from './select.js';
+import type { SelectedContainer } from './select.js';
+import { chooseEngines, findEngines, type EngineListing } from './engines.js';
 import { deadline, type Deadline } from '../_util/deadline.js';
 import { errorMessage, NoEngineError, OutputError } from '../_util/errors.js';
 import { archivePathOf, HTML_FILE, SUMMARY_FILE } from '../run-folder/layout.js';
@@ -35,8 +36,10 @@ export interface GatherResult {
   /** Every engine used: one, or each that answered with `--runtime all`. */
   readonly runtimes: readonly RuntimeSummary[];
   readonly containers: readonly ContainerRecord[];
-  /** Every container name the engine listed: when nothing matched, the user's typo is among them. */
+  /** Every container name the engines listed: when nothing matched, the user's typo is among them. */
   readonly available: readonly string[];
+  /** Every engine asked, what it has and whether it was used: why these engines (`--runtime auto`). */
+  readonly engines: readonly EngineListing[];
   /** `--container` names that matched nothing. */
   readonly missing: readonly string[];
   /** True when the run was cut short or a container could not be finished; manifest.json says which. */
@@ -51,41 +54,12 @@ export interface GatherResult {
   readonly finishedAt: string;
 }
 
-async function findEngines(options: GatherOptions, resolved: ResolvedOptions, signal: AbortSignal): Promise<readonly DetectedRuntime[]> {
-  if (options.containerRuntime) {
-    const runtime = options.containerRuntime;
-    return [{ runtime, info: await runtime.info(signal), reason: 'given by the caller' }];
-  }
-  const { chosen } = await detectRuntimes({
-    runtime: resolved.runtime,
-    transport: resolved.transport,
-    env: options.env ?? process.env,
-    signal,
-  });
-  return chosen;
-}
-
 /** Judge the collected containers and write SUMMARY.md and index.html beside their files. */
 async function writeTriage(outputDir: string, run: RunInfo, containers: readonly ContainerRecord[], analyses: ReadonlyMap<string, LogAnalysis>): Promise<TriageReport> {
   const report = await triageRun(outputDir, run, containers, analyses);
   await writeNewFile(join(outputDir, SUMMARY_FILE), renderSummaryMarkdown(report));
   await writeNewFile(join(outputDir, HTML_FILE), renderHtml(report));
   return report;
-}
-
-/**
- * Everything the engine has, and what it selects by label. An engine that cannot list is no usable engine;
- * `timedOut` tells a listing cut short by the run's own --timeout from one the engine failed.
- */
-async function listContainers(runtime: ContainerRuntime, labels: readonly string[], signal: AbortSignal, timedOut: () => string | null) {
-  try {
-    const all = await runtime.list({ signal });
-    const labelled = labels.length > 0 ? await runtime.list({ labels, signal }) : [];
-    return { all, labelled };
-  } catch (error) {
-    const reason = timedOut() ?? `listing containers failed: ${errorMessage(error)}`;
-    throw new NoEngineError([{ runtime: runtime.name, reason: `answered, but ${reason}` }]);
-  }
 }
 
 /**
@@ -125,7 +99,7 @@ interface RunScope {
 type ManifestFields = Omit<Manifest, 'schemaVersion' | 'tool' | 'archive' | 'warnings' | 'finishedAt'>;
 
 /** The result fields known once the engines have listed their containers. */
-type ListedFields = Pick<GatherResult, 'service' | 'runtime' | 'runtimes' | 'available' | 'missing' | 'startedAt'>;
+type ListedFields = Pick<GatherResult, 'service' | 'runtime' | 'runtimes' | 'available' | 'engines' | 'missing' | 'startedAt'>;
 
 interface Selected {
   readonly engine: DetectedRuntime;
@@ -146,18 +120,19 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       limit.timedOut() ? `timed out after ${resolved.timeoutMs / 1000} s (--timeout)` : `interrupted (${errorMessage(options.signal?.reason ?? 'aborted')})`,
     within: `within ${resolved.timeoutMs / 1000} s (--timeout)`,
   };
-  const { engines, runtimes } = await detectPhase(scope);
+  const detected = await detectPhase(scope);
   // podman takes ~0.2 s to describe itself: ask now, while containers are listed and collected.
-  const descriptions = new Map(engines.map((engine) => [engine, describeEngine(engine.runtime, scope.signal)]));
-  const { selected, listed } = await selectPhase(scope, engines, runtimes);
-  if (selected.length === 0) return nothingMatched(scope, listed);
+  const descriptions = new Map(detected.engines.map((engine) => [engine, describeEngine(engine.runtime, scope.signal)]));
+  const { selected, listed, engines, warnings: choiceWarnings } = await selectPhase(scope, detected.engines, detected.unanswered);
+  if (selected.length === 0) return nothingMatched(scope, listed, choiceWarnings);
+  const runtimes = listed.runtimes;
 
   const outputDir = await openRunFolder(scope, selected);
   // With --archive, each log is compressed as it is written; the archive is then mostly a copy.
   const parts = resolved.archive ? await ArchiveParts.create(outputDir).catch(() => null) : null;
   try {
     /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
-    const warnings: string[] = [];
+    const warnings: string[] = [...choiceWarnings];
     const { contexts, runtimeFiles } = await prepareEngines(scope, engines, outputDir, parts, descriptions, warnings);
     const { containers, analyses } = await collectPhase(scope, selected, contexts);
     const interruption = scope.signal.aborted ? scope.abortReason() : null;
@@ -172,9 +147,10 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       }),
       Promise.all(runtimeFiles),
     ]);
-    const { available: _available, ...manifestBase } = listed;
+    const { available: _available, engines: listings, ...manifestBase } = listed;
     const manifestFields: ManifestFields = {
       ...manifestBase,
+      engines: listings.map(({ available: _names, ...listing }) => listing),
       arguments: manifestArguments(resolved),
       redaction: { enabled: resolved.redact, marker: REDACTION_MARKER },
       incomplete,
@@ -190,50 +166,42 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
   }
 }
 
-/** Phase 1: the engines to ask (detected, or the caller's adapter), as the result reports them. */
-async function detectPhase(scope: RunScope): Promise<{ engines: readonly DetectedRuntime[]; runtimes: RuntimeSummary[] }> {
-  const engines = await findEngines(scope.options, scope.resolved, scope.signal).catch((error: unknown) => {
+/** Phase 1: the engines that answer (detected, or the caller's adapter). */
+async function detectPhase(scope: RunScope): Promise<{ engines: readonly DetectedRuntime[]; unanswered: readonly string[] }> {
+  return findEngines(scope.options, scope.resolved, scope.signal).catch((error: unknown) => {
     // The run's own --timeout ran out while looking: no engine answered in time.
     if (scope.limit.timedOut()) throw new NoEngineError([{ runtime: 'any engine', reason: `none answered ${scope.within}` }]);
     throw error;
   });
-  const runtimes: RuntimeSummary[] = engines.map(({ info, reason }) => ({
-    name: info.name,
-    transport: info.transport,
-    version: info.version,
-    endpoint: info.endpoint,
-    reason,
-  }));
-  for (const r of runtimes) scope.progress({ type: 'runtime', ...r });
-  return { engines, runtimes };
 }
 
-/** Phase 2: every engine lists its containers; the service's are selected from them. */
-async function selectPhase(scope: RunScope, engines: readonly DetectedRuntime[], runtimes: readonly RuntimeSummary[]): Promise<{ selected: Selected[]; listed: ListedFields }> {
+/** Phase 2: every engine lists its containers; the service's are selected, and the engines that have them chosen. */
+async function selectPhase(
+  scope: RunScope,
+  detected: readonly DetectedRuntime[],
+  unanswered: readonly string[],
+): Promise<{ selected: Selected[]; listed: ListedFields; engines: readonly DetectedRuntime[]; warnings: readonly string[] }> {
   const { resolved, limit } = scope;
-  const perEngine = await Promise.all(
-    engines.map(async (engine) => {
-      const { all, labelled } = await listContainers(engine.runtime, resolved.labels, scope.signal, () =>
-        limit.timedOut() ? `listing containers did not finish ${scope.within}` : null,
-      );
-      return { engine, all, ...selectContainers(all, resolved, labelled) };
-    }),
-  );
-  const selected = perEngine.flatMap(({ engine, selected }) => selected.map((container) => ({ engine, container })));
+  const timedOut = () => (limit.timedOut() ? `listing containers did not finish ${scope.within}` : null);
+  const choice = await chooseEngines(detected, resolved, scope.signal, timedOut, unanswered);
+  for (const warning of choice.warnings) scope.progress({ type: 'warning', message: warning });
+  const selected = choice.used.flatMap(({ engine, selected }) => selected.map((container) => ({ engine, container })));
+  if (selected.length > 0) for (const { summary } of choice.used) scope.progress({ type: 'runtime', ...summary });
+  const runtimes = choice.used.map((u) => u.summary);
   const listed: ListedFields = {
     service: resolved.service,
     runtime: runtimes[0] as RuntimeSummary,
     runtimes,
-    available: [...new Set(perEngine.flatMap((p) => availableNames(p.all)))].sort(),
-    // A --container name is missing only when no engine has it.
-    missing: resolved.containers.filter((name) => perEngine.every((p) => p.missing.includes(name))),
+    available: [...new Set(choice.listings.flatMap((l) => l.available))].sort(),
+    engines: choice.listings,
+    missing: choice.missing,
     startedAt: scope.startedAt.toISOString(),
   };
-  return { selected, listed };
+  return { selected, listed, engines: choice.used.map((u) => u.engine), warnings: choice.warnings };
 }
 
 /** Nothing matched: nothing is written, and the result lists what the engines have. */
-function nothingMatched(scope: RunScope, listed: ListedFields): GatherResult {
+function nothingMatched(scope: RunScope, listed: ListedFields, warnings: readonly string[]): GatherResult {
   return {
     ...listed,
     outputDir: null,
@@ -242,7 +210,7 @@ function nothingMatched(scope: RunScope, listed: ListedFields): GatherResult {
     containers: [],
     incomplete: false,
     interruption: null,
-    warnings: [],
+    warnings,
     triage: null,
     finishedAt: scope.now().toISOString(),
   };

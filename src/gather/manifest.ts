@@ -7,6 +7,7 @@ import { TOOL } from '../_util/version.js';
 import type { ContainerRecord, Description, RuntimeSummary } from '../run-folder/manifest.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { FindingsJson } from '../triage/findings-json.js';
+import type { EngineListing } from './engines.js';
 import type { ResolvedOptions } from './options.js';
 
 const MANIFEST_SCHEMA_VERSION = 1;
@@ -20,6 +21,8 @@ export interface Manifest {
   readonly redaction: { readonly enabled: boolean; readonly marker: string };
   readonly runtime: RuntimeSummary;
   readonly runtimes: readonly RuntimeSummary[];
+  /** Every engine asked, how many containers it has, how many are the service's, and whether it was used. */
+  readonly engines: readonly Omit<EngineListing, 'available'>[];
   readonly startedAt: string;
   readonly finishedAt: string;
   /** True when the run was cut short (timeout or interruption) or a container could not be finished. */

@@ -22,7 +22,9 @@ export type ProgressEvent =
     }
   | { readonly type: 'matched'; readonly names: readonly string[]; readonly outputDir: string }
   | { readonly type: 'container'; readonly name: string; readonly ok: boolean; readonly error: string | null }
-  | { readonly type: 'archive'; readonly path: string };
+  | { readonly type: 'archive'; readonly path: string }
+  /** Something the user should know that did not stop the run, e.g. a DOCKER_HOST that did not answer. */
+  | { readonly type: 'warning'; readonly message: string };
 
 /** Options of {@link gather}. Only `service` is required. */
 export interface GatherOptions extends LogOptions {

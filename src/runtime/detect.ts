@@ -5,7 +5,7 @@ import { errorMessage, NoEngineError, UsageError, type EngineAttempt } from '../
 import { ApiRuntime } from './api-runtime.js';
 import { CliRuntime } from './cli-runtime.js';
 import { endpointUrl, parseEndpoint, type Endpoint } from './endpoint.js';
-import { socketCandidates, type SocketCandidate } from './sockets.js';
+import { socketCandidates, userNamed, type SocketCandidate } from './sockets.js';
 import { EngineCancelledError, RUNTIME_CHOICES, TRANSPORT_CHOICES, type ContainerRuntime, type RuntimeChoice, type RuntimeInfo, type RuntimeName, type TransportChoice } from './types.js';
 
 export { RUNTIME_CHOICES, TRANSPORT_CHOICES };
@@ -47,6 +47,11 @@ export interface Probe {
 export interface Detection {
   readonly chosen: readonly DetectedRuntime[];
   readonly probes: readonly Probe[];
+  /**
+   * Places the user named (CONTAINER_HOST, DOCKER_HOST, a docker context) that did not answer, in words:
+   * the run went on with what did answer, and must say so rather than fall back silently.
+   */
+  readonly unanswered: readonly string[];
 }
 
 interface Candidate {
@@ -103,7 +108,8 @@ async function connectApi(endpoint: Endpoint, signal: AbortSignal): Promise<{ ru
 
 /** Remembers each place's answer during one detection, so `--runtime all` probes nothing twice. */
 class Prober {
-  readonly probes: Probe[] = [];
+  /** Each place's outcome, listed in the order the places were asked (probes run in parallel). */
+  readonly #outcomes = new Map<string, Probe | null>();
   readonly #api = new Map<string, Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null>>();
   readonly #cli = new Map<RuntimeName, Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null>>();
   readonly #options: DetectOptions;
@@ -112,6 +118,14 @@ class Prober {
   constructor(options: DetectOptions) {
     this.#options = options;
     this.#env = options.env ?? process.env;
+  }
+
+  get probes(): Probe[] {
+    return [...this.#outcomes.values()].filter((p) => p !== null);
+  }
+
+  #record(probe: Probe): void {
+    this.#outcomes.set(`${probe.transport} ${probe.place}`, probe);
   }
 
   sockets(): SocketCandidate[] {
@@ -123,6 +137,7 @@ class Prober {
     if (this.#options.signal?.aborted) return Promise.resolve(null);
     let pending = this.#api.get(candidate.address);
     if (!pending) {
+      this.#outcomes.set(`api ${candidate.source} ${candidate.address}`, null);
       pending = this.#probeApi(candidate);
       this.#api.set(candidate.address, pending);
     }
@@ -132,7 +147,7 @@ class Prober {
   async #probeApi(candidate: SocketCandidate): Promise<{ runtime: ContainerRuntime; info: RuntimeInfo } | null> {
     const place = `${candidate.source} ${candidate.address}`;
     const fail = (problem: string): null => {
-      this.probes.push({ transport: 'api', place, answered: null, problem });
+      this.#record({ transport: 'api', place, answered: null, problem });
       return null;
     };
     let endpoint: Endpoint;
@@ -144,7 +159,7 @@ class Prober {
     const limit = deadline(API_PROBE_TIMEOUT_MS, this.#options.signal);
     try {
       const connected = await (this.#options.connectApi ?? connectApi)(endpoint, limit.signal);
-      this.probes.push({ transport: 'api', place, answered: { name: connected.info.name, version: connected.info.version }, problem: null });
+      this.#record({ transport: 'api', place, answered: { name: connected.info.name, version: connected.info.version }, problem: null });
       return connected;
     } catch (error) {
       return fail(limit.timedOut() ? `did not answer within ${API_PROBE_TIMEOUT_MS / 1000} s` : firstLine(error));
@@ -157,6 +172,7 @@ class Prober {
     if (this.#options.signal?.aborted) return Promise.resolve(null);
     let pending = this.#cli.get(name);
     if (!pending) {
+      this.#outcomes.set(`cli ${name} CLI`, null);
       pending = this.#probeCli(name);
       this.#cli.set(name, pending);
     }
@@ -169,20 +185,17 @@ class Prober {
     const limit = deadline(CLI_PROBE_TIMEOUT_MS, this.#options.signal);
     try {
       const info = await runtime.info(limit.signal);
-      this.probes.push({ transport: 'cli', place: `${name} CLI`, answered: { name, version: info.version }, problem: null });
+      this.#record({ transport: 'cli', place: `${name} CLI`, answered: { name, version: info.version }, problem: null });
       return { runtime, info };
     } catch (error) {
       const problem = limit.timedOut() ? `did not answer within ${CLI_PROBE_TIMEOUT_MS / 1000} s` : firstLine(error);
-      this.probes.push({ transport: 'cli', place: `${name} CLI`, answered: null, problem });
+      this.#record({ transport: 'cli', place: `${name} CLI`, answered: null, problem });
       return null;
     } finally {
       limit.dispose();
     }
   }
 }
-
-/** Sockets the user pointed at (CONTAINER_HOST, DOCKER_HOST, a docker context) rather than default paths. */
-const USER_POINTED = /^(CONTAINER_HOST|DOCKER_HOST|docker context)/;
 
 /**
  * Find `wanted` over its API sockets first (unless `cli`), then its CLI (unless `api`).
@@ -202,22 +215,24 @@ async function detectEngine(prober: Prober, wanted: RuntimeName, transport: Tran
   return null;
 }
 
-/**
- * `auto`: whatever the user pointed at (CONTAINER_HOST, DOCKER_HOST, docker context) first, then podman,
- * then docker; each engine over its API when a socket answers, else over its CLI.
- */
-async function detectAuto(prober: Prober, transport: TransportChoice, env: NodeJS.ProcessEnv): Promise<DetectedRuntime | null> {
-  if (transport !== 'cli') {
-    for (const candidate of prober.sockets().filter((c) => USER_POINTED.test(c.source))) {
-      const connected = await prober.api(candidate);
-      if (connected) return { ...connected, reason: `${candidate.source} answered` };
-    }
-  }
-  // The CLIs honour CONTAINER_HOST and DOCKER_HOST themselves: prefer the engine they point at.
-  for (const { name, reason } of runtimeCandidates('auto', env)) {
-    const found = await detectEngine(prober, name, transport, reason);
-    if (found) return found;
-  }
+/** Each engine in the order the user's environment prefers: the one CONTAINER_HOST or DOCKER_HOST names first. */
+function preferredOrder(env: NodeJS.ProcessEnv): Candidate[] {
+  return runtimeCandidates('auto', env);
+}
+
+/** The places the user named that did not answer (a probe that answered as another engine did answer). */
+function unansweredPlaces(probes: readonly Probe[], env: NodeJS.ProcessEnv): string[] {
+  const named = probes.filter((p) => p.problem !== null && (p.transport === 'api' ? userNamed(p.place) : cliHostVariable(p.place, env) !== null));
+  return named.map((p) => {
+    const variable = p.transport === 'cli' ? cliHostVariable(p.place, env) : null;
+    return `${variable ? `${p.place} (${variable})` : p.place} did not answer: ${p.problem}`;
+  });
+}
+
+/** `DOCKER_HOST=tcp://…` when the docker CLI was asked while DOCKER_HOST was set (CONTAINER_HOST for podman's). */
+function cliHostVariable(place: string, env: NodeJS.ProcessEnv): string | null {
+  if (place === 'podman CLI' && env.CONTAINER_HOST) return `CONTAINER_HOST=${env.CONTAINER_HOST}`;
+  if (place === 'docker CLI' && env.DOCKER_HOST) return `DOCKER_HOST=${env.DOCKER_HOST}`;
   return null;
 }
 
@@ -228,29 +243,28 @@ function attemptsOf(probes: readonly Probe[]): EngineAttempt[] {
 }
 
 /**
- * Find the engine(s) to use: one for `podman`/`docker`/`auto`, every engine that answers for `all`.
- * With transport `auto`, an Engine API socket that answers is preferred over the CLI.
- * Throws {@link NoEngineError} naming every place tried.
+ * Find the engine(s) to use: the one asked for with `podman`/`docker`; every engine that answers with `all`
+ * and with `auto` (the run then keeps those that have the service's containers). Every socket is probed at
+ * once, each bounded by {@link API_PROBE_TIMEOUT_MS}; an engine no socket answers for is asked over its CLI
+ * (transport `auto`). Throws {@link NoEngineError} naming every place tried.
  */
 export async function detectRuntimes(options: DetectOptions = {}): Promise<Detection> {
   const env = options.env ?? process.env;
   const choice = options.runtime ?? 'auto';
   const transport = options.transport ?? 'auto';
   const prober = new Prober(options);
-  const chosen: DetectedRuntime[] = [];
-  if (choice === 'auto') {
-    const found = await detectAuto(prober, transport, env);
-    if (found) chosen.push(found);
-  } else {
-    for (const name of choice === 'all' ? ENGINES : [choice]) {
-      const found = await detectEngine(prober, name, transport, choice === 'all' ? `${name} answered` : `--runtime ${name}`);
-      if (found) chosen.push(found);
-    }
-  }
+  // In parallel: a socket that accepts and never answers costs its 5 s once, not once per engine.
+  if (transport !== 'cli') await Promise.all(prober.sockets().map((candidate) => prober.api(candidate)));
+  const wanted: Candidate[] =
+    choice === 'podman' || choice === 'docker'
+      ? runtimeCandidates(choice, env)
+      : preferredOrder(env).map((c) => (choice === 'all' ? { name: c.name, reason: `${c.name} answered` } : c));
+  const found = await Promise.all(wanted.map(({ name, reason }) => detectEngine(prober, name, transport, reason)));
+  const chosen = found.filter((f) => f !== null);
   // Interrupted while looking: say so, rather than "no engine" with every reason reading "aborted".
   if (options.signal?.aborted) throw new EngineCancelledError('interrupted while looking for an engine', { cause: options.signal.reason });
   if (chosen.length === 0) throw new NoEngineError(attemptsOf(prober.probes));
-  return { chosen, probes: prober.probes };
+  return { chosen, probes: prober.probes, unanswered: unansweredPlaces(prober.probes, env) };
 }
 
 /** Find one engine (`all` is not accepted here). */

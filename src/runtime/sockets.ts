@@ -41,6 +41,11 @@ export function dockerContextHost({ env, homedir, readFile = (p) => readFileSync
   }
 }
 
+/** Whether a candidate's source is a place the user named (CONTAINER_HOST, DOCKER_HOST, a docker context), not a default path. */
+export function userNamed(source: string): boolean {
+  return /^(CONTAINER_HOST|DOCKER_HOST|docker context)/.test(source);
+}
+
 /**
  * Where to look for an Engine API, in order: what the user pointed at (CONTAINER_HOST, DOCKER_HOST, the
  * docker context), then podman's sockets, then docker's. Each is confirmed by a real `_ping` before use.
@@ -57,5 +62,13 @@ export function socketCandidates(search: SocketSearch): SocketCandidate[] {
   list.push({ source: 'docker socket', address: 'unix:///var/run/docker.sock' });
   list.push({ source: 'Docker Desktop socket', address: `unix://${join(homedir, '.docker', 'run', 'docker.sock')}` });
   if (env.XDG_RUNTIME_DIR) list.push({ source: 'rootless docker socket', address: `unix://${join(env.XDG_RUNTIME_DIR, 'docker.sock')}` });
-  return list.filter((c, i) => list.findIndex((o) => o.address === c.address) === i);
+  // One probe per address; a place the user named twice (CONTAINER_HOST and DOCKER_HOST alike) says so.
+  const unique: SocketCandidate[] = [];
+  for (const candidate of list) {
+    const index = unique.findIndex((o) => o.address === candidate.address);
+    const first = unique[index];
+    if (first === undefined) unique.push(candidate);
+    else if (userNamed(candidate.source)) unique[index] = { ...first, source: `${first.source} and ${candidate.source}` };
+  }
+  return unique;
 }

@@ -32,6 +32,7 @@ function result(overrides: Partial<GatherResult> = {}): GatherResult {
     runtimes: [{ name: 'podman', transport: 'cli', version: '4.3.1', endpoint: 'podman', reason: 'podman answered' }],
     containers: [],
     available: [],
+    engines: [],
     missing: [],
     incomplete: false,
     interruption: null,

@@ -233,36 +233,50 @@ describe('parseRuntimeChoice / parseTransportChoice', () => {
   });
 });
 
+/*
+ * `--runtime auto` finds every engine that answers (issue 14): gather() then keeps those that have the
+ * service's containers. Every socket is asked once, all at once; an engine no socket answers for is asked
+ * over its CLI. The engine the user's environment names comes first.
+ */
 describe('detectRuntimes --runtime auto', () => {
-  it('prefers podman over its socket: the CLI is never started', async () => {
+  it('finds both engines over their sockets, asking every socket once and starting no CLI', async () => {
     const s = setup({ api: { [ROOTFUL_PODMAN]: 'podman', [DOCKER_SOCKET]: 'docker' }, cli: {} });
-    const { chosen, probes } = await detectRuntimes(s.options);
-    expect(summary(chosen)).toEqual([{ name: 'podman', transport: 'api', endpoint: ROOTFUL_PODMAN, reason: 'rootful podman socket answered' }]);
+    const { chosen, probes, unanswered } = await detectRuntimes(s.options);
+    expect(summary(chosen)).toEqual([
+      { name: 'podman', transport: 'api', endpoint: ROOTFUL_PODMAN, reason: 'rootful podman socket answered' },
+      { name: 'docker', transport: 'api', endpoint: DOCKER_SOCKET, reason: 'docker socket answered' },
+    ]);
     expect(chosen[0]?.runtime).toBe(s.api.runtimes.get(ROOTFUL_PODMAN));
     expect(chosen[0]?.info).toEqual(infoFor('podman', 'api', ROOTFUL_PODMAN));
-    expect(s.api.calls).toEqual([ROOTFUL_PODMAN]);
-    expect(s.api.endpoints).toEqual([{ kind: 'unix', socketPath: '/run/podman/podman.sock' }]);
-    expect(s.cli.calls).toEqual([]);
-    expect(probes).toEqual([{ transport: 'api', place: `rootful podman socket ${ROOTFUL_PODMAN}`, answered: { name: 'podman', version: '4.9.3' }, problem: null }]);
-  });
-
-  it('prefers the podman CLI over a docker socket (podman: api before cli, then docker)', async () => {
-    const s = setup({ api: { [DOCKER_SOCKET]: 'docker' } });
-    const { chosen, probes } = await detectRuntimes(s.options);
-    expect(withoutReason(chosen)).toEqual([{ name: 'podman', transport: 'cli', endpoint: 'podman' }]);
-    expect(chosen[0]?.runtime).toBe(s.cli.runtimes.get('podman'));
-    // Every socket is asked (a podman one may be anywhere) before the podman CLI.
     expect(s.api.calls).toEqual([ROOTFUL_PODMAN, DOCKER_SOCKET, desktopSocket(s.home)]);
-    expect(s.cli.calls).toEqual(['create:podman', 'podman.info:signal']);
+    expect(s.api.endpoints[0]).toEqual({ kind: 'unix', socketPath: '/run/podman/podman.sock' });
+    expect(s.cli.calls).toEqual([]);
     expect(probes).toEqual([
-      { transport: 'api', place: `rootful podman socket ${ROOTFUL_PODMAN}`, answered: null, problem: 'no socket there' },
+      { transport: 'api', place: `rootful podman socket ${ROOTFUL_PODMAN}`, answered: { name: 'podman', version: '4.9.3' }, problem: null },
       { transport: 'api', place: `docker socket ${DOCKER_SOCKET}`, answered: { name: 'docker', version: '27.3.1' }, problem: null },
       { transport: 'api', place: `Docker Desktop socket ${desktopSocket(s.home)}`, answered: null, problem: 'no socket there' },
-      { transport: 'cli', place: 'podman CLI', answered: { name: 'podman', version: '4.9.3' }, problem: null },
+    ]);
+    expect(unanswered).toEqual([]);
+  });
+
+  it('asks the podman CLI when only docker has a socket, and returns both', async () => {
+    const s = setup({ api: { [DOCKER_SOCKET]: 'docker' } });
+    const { chosen, probes } = await detectRuntimes(s.options);
+    expect(summary(chosen)).toEqual([
+      { name: 'podman', transport: 'cli', endpoint: 'podman', reason: 'podman answered' },
+      { name: 'docker', transport: 'api', endpoint: DOCKER_SOCKET, reason: 'docker socket answered' },
+    ]);
+    expect(chosen[0]?.runtime).toBe(s.cli.runtimes.get('podman'));
+    expect(s.cli.calls).toEqual(['create:podman', 'podman.info:signal']);
+    expect(probes.map((p) => [p.place, p.answered?.name ?? p.problem])).toEqual([
+      [`rootful podman socket ${ROOTFUL_PODMAN}`, 'no socket there'],
+      [`docker socket ${DOCKER_SOCKET}`, 'docker'],
+      [`Docker Desktop socket ${desktopSocket(s.home)}`, 'no socket there'],
+      ['podman CLI', 'podman'],
     ]);
   });
 
-  it('falls back to docker over its socket when podman answers nowhere, asking each socket once', async () => {
+  it('returns docker alone when podman answers nowhere', async () => {
     const s = setup({ api: { [DOCKER_SOCKET]: 'docker' }, cli: { podman: new Error('spawn podman ENOENT') } });
     const { chosen } = await detectRuntimes(s.options);
     expect(summary(chosen)).toEqual([{ name: 'docker', transport: 'api', endpoint: DOCKER_SOCKET, reason: 'docker socket answered' }]);
@@ -270,12 +284,13 @@ describe('detectRuntimes --runtime auto', () => {
     expect(s.cli.calls).toEqual(['create:podman', 'podman.info:signal']);
   });
 
-  it('falls back to the docker CLI last', async () => {
+  it('falls back to the CLIs when no socket answers', async () => {
     const s = setup({ cli: { podman: new Error('spawn podman ENOENT') } });
     const { chosen, probes } = await detectRuntimes(s.options);
     expect(withoutReason(chosen)).toEqual([{ name: 'docker', transport: 'cli', endpoint: 'docker' }]);
     expect(s.api.calls).toEqual([ROOTFUL_PODMAN, DOCKER_SOCKET, desktopSocket(s.home)]);
-    expect(s.cli.calls).toEqual(['create:podman', 'podman.info:signal', 'create:docker', 'docker.info:signal']);
+    // The engines are probed at once: each engine's calls are in order, the two interleave.
+    expect([...s.cli.calls].sort()).toEqual(['create:podman', 'create:docker', 'podman.info:signal', 'docker.info:signal'].sort());
     expect(probes.map((p) => [p.place, p.problem])).toEqual([
       [`rootful podman socket ${ROOTFUL_PODMAN}`, 'no socket there'],
       [`docker socket ${DOCKER_SOCKET}`, 'no socket there'],
@@ -285,51 +300,64 @@ describe('detectRuntimes --runtime auto', () => {
     ]);
   });
 
-  it('uses the socket CONTAINER_HOST points at first, whatever engine answers there', async () => {
+  it('takes podman from the socket CONTAINER_HOST points at, before the default one', async () => {
     const s = setup({
       env: { CONTAINER_HOST: 'unix:///tmp/mg-test/podman.sock' },
       api: { 'unix:///tmp/mg-test/podman.sock': 'podman', [ROOTFUL_PODMAN]: 'podman' },
+      cli: { docker: new Error('spawn docker ENOENT') },
     });
     const { chosen } = await detectRuntimes(s.options);
     expect(summary(chosen)).toEqual([
       { name: 'podman', transport: 'api', endpoint: 'unix:///tmp/mg-test/podman.sock', reason: 'CONTAINER_HOST answered' },
     ]);
-    expect(s.api.calls).toEqual(['unix:///tmp/mg-test/podman.sock']);
+    expect(s.api.calls).toEqual(['unix:///tmp/mg-test/podman.sock', ROOTFUL_PODMAN, DOCKER_SOCKET, desktopSocket(s.home)]);
+  });
+
+  it('puts docker first when DOCKER_HOST names it, and still finds podman at its default socket', async () => {
+    const s = setup({ env: { DOCKER_HOST: 'tcp://127.0.0.1:2375' }, api: { 'tcp://127.0.0.1:2375': 'docker', [ROOTFUL_PODMAN]: 'podman' } });
+    const { chosen } = await detectRuntimes(s.options);
+    expect(summary(chosen)).toEqual([
+      { name: 'docker', transport: 'api', endpoint: 'tcp://127.0.0.1:2375', reason: 'DOCKER_HOST answered' },
+      { name: 'podman', transport: 'api', endpoint: ROOTFUL_PODMAN, reason: 'rootful podman socket answered' },
+    ]);
+    expect(s.api.endpoints[0]).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 2375, tls: null });
     expect(s.cli.calls).toEqual([]);
   });
 
-  it('uses DOCKER_HOST before the default podman socket', async () => {
-    const s = setup({ env: { DOCKER_HOST: 'tcp://127.0.0.1:2375' }, api: { 'tcp://127.0.0.1:2375': 'docker', [ROOTFUL_PODMAN]: 'podman' } });
-    const { chosen } = await detectRuntimes(s.options);
-    expect(summary(chosen)).toEqual([{ name: 'docker', transport: 'api', endpoint: 'tcp://127.0.0.1:2375', reason: 'DOCKER_HOST answered' }]);
-    expect(s.api.calls).toEqual(['tcp://127.0.0.1:2375']);
-    expect(s.api.endpoints).toEqual([{ kind: 'tcp', host: '127.0.0.1', port: 2375, tls: null }]);
-  });
-
   it('names the engine behind DOCKER_HOST by what answers: podman serving the docker API', async () => {
-    const s = setup({ env: { DOCKER_HOST: 'unix:///run/user/1000/podman/podman.sock' }, api: { 'unix:///run/user/1000/podman/podman.sock': 'podman' } });
+    const s = setup({
+      env: { DOCKER_HOST: 'unix:///run/user/1000/podman/podman.sock' },
+      api: { 'unix:///run/user/1000/podman/podman.sock': 'podman' },
+      cli: { docker: new Error('spawn docker ENOENT') },
+    });
     const { chosen } = await detectRuntimes(s.options);
     expect(summary(chosen)).toEqual([
       { name: 'podman', transport: 'api', endpoint: 'unix:///run/user/1000/podman/podman.sock', reason: 'DOCKER_HOST answered' },
     ]);
   });
 
-  it('tries DOCKER_HOST when CONTAINER_HOST does not answer', async () => {
+  it('says that CONTAINER_HOST did not answer, and goes on with what did', async () => {
     const s = setup({
       env: { CONTAINER_HOST: 'unix:///tmp/mg-test/none.sock', DOCKER_HOST: 'unix:///tmp/mg-test/docker.sock' },
       api: { 'unix:///tmp/mg-test/docker.sock': 'docker', [ROOTFUL_PODMAN]: 'podman' },
     });
-    const { chosen } = await detectRuntimes(s.options);
-    expect(summary(chosen)).toEqual([{ name: 'docker', transport: 'api', endpoint: 'unix:///tmp/mg-test/docker.sock', reason: 'DOCKER_HOST answered' }]);
-    expect(s.api.calls).toEqual(['unix:///tmp/mg-test/none.sock', 'unix:///tmp/mg-test/docker.sock']);
+    const { chosen, unanswered } = await detectRuntimes(s.options);
+    expect(summary(chosen)).toEqual([
+      { name: 'podman', transport: 'api', endpoint: ROOTFUL_PODMAN, reason: 'rootful podman socket answered' },
+      { name: 'docker', transport: 'api', endpoint: 'unix:///tmp/mg-test/docker.sock', reason: 'DOCKER_HOST answered' },
+    ]);
+    expect(unanswered).toEqual(['CONTAINER_HOST unix:///tmp/mg-test/none.sock did not answer: no socket there']);
   });
 
-  it('when CONTAINER_HOST does not answer, prefers the podman CLI (which honours it) over a docker socket', async () => {
-    const s = setup({ env: { CONTAINER_HOST: 'unix:///tmp/mg-test/none.sock' }, api: { [DOCKER_SOCKET]: 'docker' } });
-    const { chosen } = await detectRuntimes(s.options);
-    expect(withoutReason(chosen)).toEqual([{ name: 'podman', transport: 'cli', endpoint: 'podman' }]);
-    expect(s.api.calls).toEqual(['unix:///tmp/mg-test/none.sock', ROOTFUL_PODMAN, DOCKER_SOCKET, desktopSocket(s.home)]);
+  it('when CONTAINER_HOST does not answer, asks the podman CLI (which honours it) and says when that fails too', async () => {
+    const s = setup({ env: { CONTAINER_HOST: 'unix:///tmp/mg-test/none.sock' }, api: { [DOCKER_SOCKET]: 'docker' }, cli: { podman: new Error('Cannot connect to Podman') } });
+    const { chosen, unanswered } = await detectRuntimes(s.options);
+    expect(withoutReason(chosen)).toEqual([{ name: 'docker', transport: 'api', endpoint: DOCKER_SOCKET }]);
     expect(s.cli.calls).toEqual(['create:podman', 'podman.info:signal']);
+    expect(unanswered).toEqual([
+      'CONTAINER_HOST unix:///tmp/mg-test/none.sock did not answer: no socket there',
+      'podman CLI (CONTAINER_HOST=unix:///tmp/mg-test/none.sock) did not answer: Cannot connect to Podman',
+    ]);
   });
 
   it('follows the docker context as a place the user pointed at', async () => {
@@ -345,9 +373,10 @@ describe('detectRuntimes --runtime auto', () => {
     const cli = fakeCli();
     const { chosen } = await detectRuntimes({ env: {}, homedir: home, connectApi: api.connectApi, createCliRuntime: cli.createCliRuntime });
     expect(summary(chosen)).toEqual([
+      { name: 'podman', transport: 'api', endpoint: ROOTFUL_PODMAN, reason: 'rootful podman socket answered' },
       { name: 'docker', transport: 'api', endpoint: `unix://${home}/.colima/docker.sock`, reason: 'docker context "colima" answered' },
     ]);
-    expect(api.calls).toEqual([`unix://${home}/.colima/docker.sock`]);
+    expect(api.calls[0]).toBe(`unix://${home}/.colima/docker.sock`);
   });
 
   it('takes the home folder from env.HOME when no homedir is given', async () => {
@@ -358,19 +387,23 @@ describe('detectRuntimes --runtime auto', () => {
     expect(summary(chosen)).toEqual([{ name: 'docker', transport: 'api', endpoint: desktopSocket(home), reason: 'Docker Desktop socket answered' }]);
   });
 
-  it('when DOCKER_HOST is set but does not answer, tries docker (whose CLI honours it) before podman', async () => {
+  it('when DOCKER_HOST does not answer, asks the docker CLI (which honours it) and still finds podman', async () => {
     const s = setup({ env: { DOCKER_HOST: 'unix:///tmp/mg-test/none.sock' }, api: { [ROOTFUL_PODMAN]: 'podman' } });
-    const { chosen } = await detectRuntimes(s.options);
-    expect(withoutReason(chosen)).toEqual([{ name: 'docker', transport: 'cli', endpoint: 'docker' }]);
+    const { chosen, unanswered } = await detectRuntimes(s.options);
+    expect(withoutReason(chosen)).toEqual([
+      { name: 'docker', transport: 'cli', endpoint: 'docker' },
+      { name: 'podman', transport: 'api', endpoint: ROOTFUL_PODMAN },
+    ]);
+    expect(chosen[0]?.reason).toBe('DOCKER_HOST is set');
     expect(s.api.calls).toEqual(['unix:///tmp/mg-test/none.sock', ROOTFUL_PODMAN, DOCKER_SOCKET, desktopSocket(s.home)]);
     expect(s.cli.calls).toEqual(['create:docker', 'docker.info:signal']);
+    expect(unanswered).toEqual(['DOCKER_HOST unix:///tmp/mg-test/none.sock did not answer: no socket there']);
   });
 
   it('records an address that cannot be parsed as a problem without connecting to it', async () => {
     const s = setup({ env: { DOCKER_HOST: 'ftp://example.com' }, api: { [ROOTFUL_PODMAN]: 'podman' }, cli: { docker: new Error('spawn docker ENOENT') } });
-    const { chosen, probes } = await detectRuntimes(s.options);
+    const { chosen, probes, unanswered } = await detectRuntimes(s.options);
     expect(summary(chosen)).toEqual([{ name: 'podman', transport: 'api', endpoint: ROOTFUL_PODMAN, reason: 'rootful podman socket answered' }]);
-    // DOCKER_HOST puts docker first: every socket is asked for docker, then the docker CLI, then podman's socket answers.
     expect(s.api.calls).toEqual([ROOTFUL_PODMAN, DOCKER_SOCKET, desktopSocket(s.home)]);
     expect(s.cli.calls).toEqual(['create:docker', 'docker.info:signal']);
     expect(probes[0]).toEqual({
@@ -379,6 +412,10 @@ describe('detectRuntimes --runtime auto', () => {
       answered: null,
       problem: 'unsupported engine address scheme ftp: in ftp://example.com',
     });
+    expect(unanswered).toEqual([
+      'DOCKER_HOST ftp://example.com did not answer: unsupported engine address scheme ftp: in ftp://example.com',
+      'docker CLI (DOCKER_HOST=ftp://example.com) did not answer: command not found on PATH',
+    ]);
   });
 });
 
@@ -387,7 +424,8 @@ describe('detectRuntimes --runtime podman|docker', () => {
     const s = setup({ env: { DOCKER_HOST: 'unix:///tmp/mg-test/podman.sock' }, api: { 'unix:///tmp/mg-test/podman.sock': 'podman', [DOCKER_SOCKET]: 'docker' } });
     const { chosen } = await detectRuntimes({ ...s.options, runtime: 'docker' });
     expect(summary(chosen)).toEqual([{ name: 'docker', transport: 'api', endpoint: DOCKER_SOCKET, reason: 'docker socket answered' }]);
-    expect(s.api.calls).toEqual(['unix:///tmp/mg-test/podman.sock', ROOTFUL_PODMAN, DOCKER_SOCKET]);
+    // Every socket is asked at once; the one that answers as podman is not used.
+    expect(s.api.calls).toEqual(['unix:///tmp/mg-test/podman.sock', ROOTFUL_PODMAN, DOCKER_SOCKET, desktopSocket(s.home)]);
     expect(s.cli.calls).toEqual([]);
   });
 
@@ -437,7 +475,7 @@ describe('detectRuntimes --runtime all', () => {
       { name: 'podman', transport: 'api', endpoint: ROOTFUL_PODMAN, reason: 'rootful podman socket answered' },
       { name: 'docker', transport: 'api', endpoint: DOCKER_SOCKET, reason: 'docker socket answered' },
     ]);
-    expect(s.api.calls).toEqual([ROOTFUL_PODMAN, DOCKER_SOCKET]);
+    expect(s.api.calls).toEqual([ROOTFUL_PODMAN, DOCKER_SOCKET, desktopSocket(s.home)]);
     expect(s.cli.calls).toEqual([]);
   });
 
@@ -510,10 +548,17 @@ describe('detectRuntimes transports', () => {
   it("transport 'cli' never connects to a socket, even one the user pointed at", async () => {
     const s = setup({ env: { DOCKER_HOST: DOCKER_SOCKET }, api: { [DOCKER_SOCKET]: 'docker', [ROOTFUL_PODMAN]: 'podman' } });
     const { chosen, probes } = await detectRuntimes({ ...s.options, transport: 'cli' });
-    expect(withoutReason(chosen)).toEqual([{ name: 'docker', transport: 'cli', endpoint: 'docker' }]);
+    expect(withoutReason(chosen)).toEqual([
+      { name: 'docker', transport: 'cli', endpoint: 'docker' },
+      { name: 'podman', transport: 'cli', endpoint: 'podman' },
+    ]);
     expect(s.api.calls).toEqual([]);
-    expect(s.cli.calls).toEqual(['create:docker', 'docker.info:signal']);
-    expect(probes).toEqual([{ transport: 'cli', place: 'docker CLI', answered: { name: 'docker', version: '27.3.1' }, problem: null }]);
+    // The engines are probed at once: each engine's calls are in order, the two interleave.
+    expect([...s.cli.calls].sort()).toEqual(['create:docker', 'create:podman', 'docker.info:signal', 'podman.info:signal'].sort());
+    expect(probes).toEqual([
+      { transport: 'cli', place: 'docker CLI', answered: { name: 'docker', version: '27.3.1' }, problem: null },
+      { transport: 'cli', place: 'podman CLI', answered: { name: 'podman', version: '4.9.3' }, problem: null },
+    ]);
   });
 
   it("transport 'cli' with --runtime all returns both CLIs", async () => {
@@ -623,7 +668,8 @@ describe('probe signals', () => {
   it('CLI probes get a signal too', async () => {
     const s = setup({});
     await detectRuntimes({ ...s.options, transport: 'cli' });
-    expect(s.cli.calls).toEqual(['create:podman', 'podman.info:signal']);
+    // The engines are probed at once: each engine's calls are in order, the two interleave.
+    expect([...s.cli.calls].sort()).toEqual(['create:podman', 'create:docker', 'podman.info:signal', 'docker.info:signal'].sort());
   });
 });
 
@@ -632,19 +678,19 @@ describe('reason of a CLI chosen under --runtime auto', () => {
   it('says "podman answered", not "--runtime podman"', async () => {
     const s = setup({});
     const { chosen } = await detectRuntimes({ ...s.options, transport: 'cli' });
-    expect(chosen.map((c) => c.reason)).toEqual(['podman answered']);
+    expect(chosen.map((c) => c.reason)).toEqual(['podman answered', 'docker answered']);
   });
 
   it('says "CONTAINER_HOST is set" when that put podman first', async () => {
     const s = setup({ env: { CONTAINER_HOST: 'unix:///tmp/mg-test/none.sock' } });
     const { chosen } = await detectRuntimes({ ...s.options, transport: 'cli' });
-    expect(chosen.map((c) => c.reason)).toEqual(['CONTAINER_HOST is set']);
+    expect(chosen.map((c) => c.reason)).toEqual(['CONTAINER_HOST is set', 'docker answered']);
   });
 
   it('says "DOCKER_HOST is set" when that put docker first', async () => {
     const s = setup({ env: { DOCKER_HOST: 'unix:///tmp/mg-test/none.sock' } });
     const { chosen } = await detectRuntimes({ ...s.options, transport: 'cli' });
-    expect(chosen.map((c) => c.reason)).toEqual(['DOCKER_HOST is set']);
+    expect(chosen.map((c) => c.reason)).toEqual(['DOCKER_HOST is set', 'podman answered']);
   });
 
   it('says "--runtime <engine>" only when the user named it', async () => {

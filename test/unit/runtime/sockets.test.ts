@@ -66,9 +66,9 @@ describe('socketCandidates', () => {
     ]);
   });
 
-  it('CONTAINER_HOST and DOCKER_HOST naming the same socket give one candidate', () => {
+  it('CONTAINER_HOST and DOCKER_HOST naming the same socket give one candidate that names both', () => {
     expect(candidates({ CONTAINER_HOST: 'unix:///var/run/docker.sock', DOCKER_HOST: 'unix:///var/run/docker.sock' })).toEqual([
-      { source: 'CONTAINER_HOST', address: 'unix:///var/run/docker.sock' },
+      { source: 'CONTAINER_HOST and DOCKER_HOST', address: 'unix:///var/run/docker.sock' },
       ROOTFUL_PODMAN,
       DESKTOP,
     ]);
