@@ -30,6 +30,13 @@ export function parseSize(value: string): number {
   return bytes;
 }
 
+/*
+ * Two ways to write bytes, because they answer different readers. formatSize writes a size back in the
+ * option's own syntax, exactly (`50MB`, and parseSize reads it back to the same count): the size-limit
+ * marker in a cut log names the limit that cut it. formatBytes rounds for a person scanning a list
+ * (`1.5 MiB`, always binary, one decimal): log sizes in the terminal report and the renderers.
+ */
+
 /** `bytes` in the largest unit that divides it exactly: `50MB`, `1536KiB`, `52428800` → `50MiB`, `999B`. */
 export function formatSize(bytes: number): string {
   const units: [string, number][] = [
@@ -43,6 +50,19 @@ export function formatSize(bytes: number): string {
     if (best !== undefined) return `${bytes / best[1]}${best[0]}`;
   }
   return `${bytes}B`;
+}
+
+/** `bytes` rounded to one decimal in the largest binary unit under 1024 of it: `999 B`, `1.5 KiB`, `1.0 MiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  // Compare after rounding to one decimal, so 1048575 B reads 1.0 MiB, not 1024.0 KiB.
+  while (value >= 1023.95 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /**
