@@ -12,12 +12,11 @@ import { errorMessage, UsageError } from '../_util/errors.js';
 import { stripAnsi } from '../_util/text.js';
 import { gather, type GatherResult } from '../gather/gather.js';
 import { runOnce, type RunOnceOptions } from './lock.js';
+import { GATHER_WHEN, type GatherWhen } from './when.js';
 import { DEFAULT_TIMEOUT_MS, resolveOptions, type GatherOptions } from '../gather/options.js';
 import { assertSafeBase, writeNewFile } from '../run-folder/write.js';
 
-/** When to gather: `on-failure` (default) only when the run failed; `never` turns it off (e.g. locally). */
-export type GatherWhen = 'always' | 'on-failure' | 'never';
-export const GATHER_WHEN: readonly GatherWhen[] = ['always', 'on-failure', 'never'];
+export { GATHER_WHEN, type GatherWhen } from './when.js';
 
 /** The file written into the run folder with what the test run knew. */
 export const TEST_RUN_FILE = 'test-run.json';
