@@ -1,9 +1,10 @@
 /*
- * Private helpers shared by the triage renderers (markdown, digest, html, github): making untrusted log
- * text safe to show, and durations and times in words. Pure functions, no state.
+ * Private text helpers: making untrusted text safe to show (log lines for triage and the renderers, test
+ * failure messages for test-run.json), and durations and times in words. Pure functions, no state.
  */
 
-// CSI/OSC escape sequences (colours, cursor moves, titles) that loggers write when they think they own a TTY.
+// CSI/OSC escape sequences (colours, cursor moves, titles, hyperlinks) and two-character escapes, as ECMA-48
+// frames them: what loggers write when they think they own a TTY, and jest and vitest in their messages.
 const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 

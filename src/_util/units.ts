@@ -1,6 +1,7 @@
 /**
- * The quantities the safety options take: sizes (`--max-log-size 50MB`) and ages (`prune --older-than 7d`).
- * (Ages are named `parseAge`, not `parseDuration`: that one is `--timeout`'s, in the CLI.)
+ * Quantities as people write them and as must-gather writes them back: sizes in bytes (`--max-log-size
+ * 50MB`; `1.5 MiB` in the terminal report) and spans of time (`--timeout 2m`, `prune --older-than 7d`, the
+ * engines' `--since 10m`).
  */
 import { UsageError } from './errors.js';
 
@@ -29,6 +30,13 @@ export function parseSize(value: string): number {
   return bytes;
 }
 
+/*
+ * Two ways to write bytes, because they answer different readers. formatSize writes a size back in the
+ * option's own syntax, exactly (`50MB`, and parseSize reads it back to the same count): the size-limit
+ * marker in a cut log names the limit that cut it. formatBytes rounds for a person scanning a list
+ * (`1.5 MiB`, always binary, one decimal): log sizes in the terminal report and the renderers.
+ */
+
 /** `bytes` in the largest unit that divides it exactly: `50MB`, `1536KiB`, `52428800` → `50MiB`, `999B`. */
 export function formatSize(bytes: number): string {
   const units: [string, number][] = [
@@ -44,8 +52,80 @@ export function formatSize(bytes: number): string {
   return `${bytes}B`;
 }
 
-const AGE_UNITS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-const AGE = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
+/** `bytes` rounded to one decimal in the largest binary unit under 1024 of it: `999 B`, `1.5 KiB`, `1.0 MiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  // Compare after rounding to one decimal, so 1048575 B reads 1.0 MiB, not 1024.0 KiB.
+  while (value >= 1023.95 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * Seconds per unit, for every unit any duration grammar here accepts. In seconds because Go's sub-second
+ * factors (1e-9, 1e-6) are exact literals only there; the milliseconds per unit below are derived, and
+ * exact for ms up to w (`1e-3 * 1000 === 1`), which are all the millisecond grammars use.
+ */
+const SECONDS_PER = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+export type TimeUnit = keyof typeof SECONDS_PER;
+
+const NUMBER = String.raw`\d+(?:\.\d+)?`;
+
+/**
+ * What a duration option accepts. Each option has its own because each inherited its grammar from
+ * somewhere else: `--timeout` takes bare seconds like `timeout(1)`, ages refuse a bare number and `M` (a
+ * month or a minute?), `--since` takes what podman and docker take (Go's `time.ParseDuration`).
+ */
+export interface DurationGrammar {
+  /** Units a term may carry; matched longest first, so `ms` is never read as `m` and a stray `s`. */
+  readonly units: readonly TimeUnit[];
+  /** Unit of a bare number (`120`); without one, every term needs a unit. */
+  readonly defaultUnit?: TimeUnit;
+  /** Terms in a row are summed: `1h30m`, `2h0m30s`. A bare number is only ever alone. */
+  readonly compound?: boolean;
+  /** What the result counts. */
+  readonly result: 'ms' | 's';
+}
+
+/**
+ * A reader for `grammar`: text to the span it writes, in `grammar.result` units and not rounded (rounding,
+ * bounds and the error to throw are each caller's), or null when the text is not in the grammar. The text
+ * is read as given: callers that forgive surrounding spaces trim first.
+ */
+export function durationReader(grammar: DurationGrammar): (text: string) => number | null {
+  const scale = grammar.result === 'ms' ? 1000 : 1;
+  const size = (unit: string): number => SECONDS_PER[unit as TimeUnit] * scale;
+  const units = [...grammar.units].sort((a, b) => b.length - a.length).join('|');
+  const term = `(${NUMBER})(${units})`;
+  const whole = new RegExp(grammar.compound ? `^(?:${NUMBER}(?:${units}))+$` : `^${term}$`);
+  const terms = new RegExp(term, 'g');
+  const bare = new RegExp(`^${NUMBER}$`);
+  const { defaultUnit } = grammar;
+  return (text) => {
+    if (defaultUnit !== undefined && bare.test(text)) return Number(text) * size(defaultUnit);
+    if (!whole.test(text)) return null;
+    let total = 0;
+    for (const [, amount, unit] of text.matchAll(terms)) total += Number(amount) * size(unit as string);
+    return total;
+  };
+}
+
+/** `--timeout`, `--container-timeout`: `120` (seconds), `90s`, `2m`, `1h`, `500ms`. */
+export const TIMEOUT_GRAMMAR: DurationGrammar = { units: ['ms', 's', 'm', 'h'], defaultUnit: 's', result: 'ms' };
+
+/** `prune --older-than`: `30s`, `12h`, `7d`, `2w`, `1.5d`; the unit is required and lower case. */
+const AGE_GRAMMAR: DurationGrammar = { units: ['s', 'm', 'h', 'd', 'w'], result: 'ms' };
+
+/**
+ * `--since`/`--until` as a span back from now, in seconds: what podman and docker accept there (Go's
+ * `time.ParseDuration` without its sign): `10m`, `1h30m`, `1.5s`, `500ms`. No days: Go has none.
+ */
+export const GO_DURATION_GRAMMAR: DurationGrammar = { units: ['ns', 'us', 'µs', 'ms', 's', 'm', 'h'], compound: true, result: 's' };
+const readAge = durationReader(AGE_GRAMMAR);
 
 /**
  * An age in milliseconds: a number and a unit, `30s`, `30m`, `12h`, `7d`, `2w`, `1.5d`. The unit is
@@ -53,11 +133,11 @@ const AGE = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
  * Throws {@link UsageError}.
  */
 export function parseAge(value: string): number {
-  const match = typeof value === 'string' ? AGE.exec(value.trim()) : null;
-  if (match === null) {
+  const age = typeof value === 'string' ? readAge(value.trim()) : null;
+  if (age === null) {
     throw new UsageError(`invalid age ${JSON.stringify(value)}: expected a number and a unit, e.g. 7d, 12h, 30m (s, m, h, d, w)`);
   }
-  const ms = Math.round(Number(match[1]) * AGE_UNITS[match[2] as keyof typeof AGE_UNITS]);
+  const ms = Math.round(age);
   if (!Number.isSafeInteger(ms)) throw new UsageError(`invalid age ${JSON.stringify(value)}: too large`);
   return ms;
 }

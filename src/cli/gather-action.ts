@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import type { RuntimeChoice, TransportChoice } from '../runtime/types.js';
-import type { GatherWhen } from '../test-run/gather-for-tests.js';
+import type { GatherWhen } from '../test-run/when.js';
 import { ExitCode } from './exit-codes.js';
 import { gather, type GatherResult } from '../gather/gather.js';
 import { gatherForTests } from '../test-run/gather-for-tests.js';

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS } from '../gather/defaults.js';
 import { ExitCode } from './exit-codes.js';
+import { GATHER_WHEN } from '../test-run/when.js';
 import { RUNTIME_CHOICES, TRANSPORT_CHOICES } from '../runtime/types.js';
 import { TOOL } from '../_util/version.js';
 import type { CliFlags } from './gather-action.js';
@@ -60,7 +61,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .option('--concurrency <n>', 'containers collected at once', parseCount, DEFAULT_CONCURRENCY)
     .option('--timeout <duration>', `bound on the whole run: seconds, or 90s, 2m… (default: ${DEFAULT_TIMEOUT_MS / 1000})`, parseDuration)
     .option('--container-timeout <duration>', 'bound on each container’s inspect and log (default: only --timeout)', parseDuration)
-    .addOption(new Option('--when <when>', 'always, on-failure (needs --exit-code or MUST_GATHER_TEST_EXIT_CODE) or never (default: env MUST_GATHER_WHEN or always)').choices(['always', 'on-failure', 'never']))
+    .addOption(new Option('--when <when>', 'always, on-failure (needs --exit-code or MUST_GATHER_TEST_EXIT_CODE) or never (default: env MUST_GATHER_WHEN or always)').choices(GATHER_WHEN))
     .option('--if-failed', 'gather only if the tests failed: same as --when on-failure')
     .option('--exit-code <n>', "the test command's exit status ($?); implies --when on-failure")
     .option('--run-key <key>', 'callers sharing this key (and service) gather once; the others get the same result (default: env MUST_GATHER_RUN_KEY or the CI job)')

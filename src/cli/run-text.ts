@@ -1,5 +1,6 @@
 import type { ContainerRecord } from '../run-folder/manifest.js';
 import type { GatherResult } from '../gather/gather.js';
+import { formatBytes } from '../_util/units.js';
 
 /** Colours the text report may use; identity functions when colour is off. */
 export interface Paint {
@@ -12,18 +13,6 @@ export interface Paint {
 
 const identity = (s: string): string => s;
 export const NO_PAINT: Paint = { red: identity, green: identity, yellow: identity, dim: identity, bold: identity };
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  // Compare after rounding to one decimal, so 1048575 B reads 1.0 MiB, not 1024.0 KiB.
-  while (value >= 1023.95 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 function stateText(c: ContainerRecord): string {
   if (c.oomKilled) return `${c.state} (OOM-killed, exit ${c.exitCode ?? '?'})`;

@@ -1,6 +1,7 @@
 import { chalkStderr } from 'chalk';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { errorMessage, MustGatherError } from '../_util/errors.js';
+import { durationReader, TIMEOUT_GRAMMAR } from '../_util/units.js';
 import { ExitCode } from './exit-codes.js';
 import { NO_PAINT, type Paint } from './run-text.js';
 
@@ -40,11 +41,11 @@ export function newProgram(name: string, io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 }
 
+const readTimeout = durationReader(TIMEOUT_GRAMMAR);
+
 /** Seconds as `90`, `90s`, `2m`, `1h` or `500ms`, to milliseconds. */
 export function parseDuration(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const ms = match ? Math.round(Number(match[1]) * factor[(match[2] ?? 's') as keyof typeof factor]) : NaN;
+  const ms = Math.round(readTimeout(value.trim()) ?? NaN);
   if (!Number.isFinite(ms) || ms < 1) throw new InvalidArgumentError('expected a duration such as 120, 90s, 2m or 1h');
   return ms;
 }

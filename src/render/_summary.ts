@@ -1,5 +1,5 @@
-import { formatBytes } from '../cli/run-text.js';
 import { formatClock, formatDuration, plural } from '../_util/text.js';
+import { formatBytes } from '../_util/units.js';
 import type { LogEvent, LogFinding } from '../triage/analyze.js';
 import { decisiveText, type Evidence } from '../triage/diagnose.js';
 import type { ContainerTriage, TriageReport } from '../triage/verdict.js';

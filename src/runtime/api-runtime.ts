@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
+import { durationReader, GO_DURATION_GRAMMAR } from '../_util/units.js';
 import { LogDemuxer } from './demux.js';
 import { endpointUrl, type Endpoint } from './endpoint.js';
 import { httpGet, readBody, type Query } from './http.js';
@@ -36,8 +37,7 @@ export function identifyEngine(versionInfo: unknown): EngineIdentity {
   return { name: podman ? 'podman' : 'docker', version, versionInfo };
 }
 
-const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const readGoDuration = durationReader(GO_DURATION_GRAMMAR);
 
 /**
  * `--since`/`--until` as the API wants them: Unix seconds. The CLIs take RFC 3339, Unix time or a Go
@@ -45,13 +45,8 @@ const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms
  */
 export function toUnixSeconds(value: string, now: Date): string {
   if (/^\d+(\.\d+)?$/.test(value)) return value;
-  if (GO_DURATION.test(value)) {
-    let seconds = 0;
-    for (const [, amount, , unit] of value.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-      seconds += Number(amount) * (UNIT_SECONDS[unit as string] ?? 0);
-    }
-    return String(Math.floor(now.getTime() / 1000 - seconds));
-  }
+  const seconds = readGoDuration(value);
+  if (seconds !== null) return String(Math.floor(now.getTime() / 1000 - seconds));
   // Only RFC 3339 dates: Date.parse alone accepts loose text such as "abc 1".
   const parsed = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(parsed)) throw new EngineError(`cannot read "${value}" as a time`);

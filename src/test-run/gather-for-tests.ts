@@ -9,15 +9,15 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, UsageError } from '../_util/errors.js';
+import { stripAnsi } from '../_util/text.js';
 import { gather, type GatherResult } from '../gather/gather.js';
 import { runOnce, type RunOnceOptions } from './lock.js';
+import { GATHER_WHEN, type GatherWhen } from './when.js';
 import { DEFAULT_TIMEOUT_MS, resolveOptions, type GatherOptions } from '../gather/options.js';
 import { TEST_RUN_FILE } from '../run-folder/layout.js';
 import { assertSafeBase, writeNewFile } from '../run-folder/write.js';
 
-/** When to gather: `on-failure` (default) only when the run failed; `never` turns it off (e.g. locally). */
-export type GatherWhen = 'always' | 'on-failure' | 'never';
-export const GATHER_WHEN: readonly GatherWhen[] = ['always', 'on-failure', 'never'];
+export { GATHER_WHEN, type GatherWhen } from './when.js';
 
 
 const MAX_FAILURES = 100;
@@ -151,17 +151,14 @@ export function resolveWhen(when: string | undefined, env: NodeJS.ProcessEnv = p
   return value as GatherWhen;
 }
 
-// ANSI escape sequences: jest and vitest colour their messages.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]|\u001b\][^\u0007]*\u0007/g;
-
 /** `    at fn (file.js:3:5)`, `    at file:///x.js:3:5`, `    at new X (<anonymous>)`; not `    at least 3 items`. */
 const STACK_FRAME = /^\s+at .*(?::\d+:\d+\)?|\((?:native|<anonymous>)\))$/;
 
 /** A failure message fit for the record: no colours, no stack, bounded. */
 export function cleanMessage(message: string | null | undefined): string | null {
   if (message === null || message === undefined) return null;
-  const lines = String(message).replace(ANSI, '').split('\n');
+  // jest and vitest colour their messages.
+  const lines = stripAnsi(String(message)).split('\n');
   const stackAt = lines.findIndex((line) => STACK_FRAME.test(line));
   const text = (stackAt === -1 ? lines : lines.slice(0, stackAt)).join('\n').trim();
   if (text === '') return null;

@@ -167,3 +167,9 @@ describe('describeOutcome and gatherAndReport', () => {
     expect(lines).toHaveLength(2);
   });
 });
+
+describe('cleanMessage and escape sequences', () => {
+  it('strips what _util/text.ts strips: hyperlinks and cursor moves too, not only colours', () => {
+    expect(cleanMessage('\u001b]8;;file:///p/a.test.js\u001b\\a.test.js\u001b]8;;\u001b\\: \u001b[2m\u001b[1Gexpected\u001b[22m 1')).toBe('a.test.js: expected 1');
+  });
+});
