@@ -65,10 +65,6 @@ export interface EngineDescription {
   readonly info: unknown;
 }
 
-/**
- * The narrow interface the rest of must-gather uses to talk to an engine.
- * Every engine quirk (output shapes, error texts, exit codes) stays behind it.
- */
 /** A container's log as it streams from the engine. */
 export interface LogStream {
   /** The container's stdout and stderr, interleaved as the engine returns them. Ends, never errors. */
@@ -81,6 +77,10 @@ export interface LogStream {
   readonly finished: Promise<void>;
 }
 
+/**
+ * The narrow interface the rest of must-gather uses to talk to an engine.
+ * Every engine quirk (output shapes, error texts, exit codes) stays behind it.
+ */
 export interface ContainerRuntime {
   readonly name: RuntimeName;
   readonly transport: TransportName;
