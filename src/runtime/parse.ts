@@ -1,20 +1,18 @@
-import type { ContainerDetails, ContainerSummary } from './types.js';
+import { isObject, nonEmptyOrNull, stringOrNull, type JsonObject } from '../_util/json.js';
+import type { ContainerDetails, ContainerSummary, HealthStatus, RecordedState } from './types.js';
 
 /*
  * Parsers for the engines' CLI output. Shapes differ by engine and version:
  * - docker `ps --format '{{json .}}'`: one object per line, every field a string, `Names` comma-joined.
  * - podman 4.3 `ps --format json`: one JSON array, `Names` an array, `Id` not `ID`.
  * Both shapes are accepted from either engine so a version change on one side does not break us.
+ * The inspect readers are pure functions of the raw JSON: triage applies them to inspect files read back
+ * from disk, long after the engine (or the container) is gone.
  */
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
+/** A string field, '' when absent or not a string: list and inspect fields are never null. */
 function str(value: unknown): string {
-  return typeof value === 'string' ? value : '';
+  return stringOrNull(value) ?? '';
 }
 
 function stripSlash(name: string): string {
@@ -22,7 +20,7 @@ function stripSlash(name: string): string {
 }
 
 /** Parse a JSON array or newline-delimited JSON objects into objects. */
-export function parseJsonDocuments(text: string): Json[] {
+export function parseJsonDocuments(text: string): JsonObject[] {
   const trimmed = text.trim();
   if (trimmed === '') return [];
   if (trimmed.startsWith('[')) {
@@ -52,11 +50,11 @@ export function parseContainerList(text: string): ContainerSummary[] {
   }));
 }
 
-function dateOrNull(value: unknown): string | null {
-  const s = str(value);
-  // Engines report "never" as Go's zero time.
-  if (s === '' || s.startsWith('0001-01-01')) return null;
-  return s;
+/** A time the engine recorded, or null for "never": absent, empty, or Go's zero time. */
+export function dateOrNull(value: unknown): string | null {
+  const s = nonEmptyOrNull(value);
+  // Engines report "never" as Go's zero time, 0001-01-01T00:00:00Z.
+  return s === null || s.startsWith('0001-01-01') ? null : s;
 }
 
 function labelsOf(value: unknown): Record<string, string> {
@@ -67,25 +65,77 @@ function labelsOf(value: unknown): Record<string, string> {
   return labels;
 }
 
+/**
+ * The container's object in an inspect document of either engine: the CLI prints a one-element array (and
+ * an inspect file may hold it as printed), the Engine API one object. `{}` for anything else.
+ */
+export function inspectRoot(raw: unknown): JsonObject {
+  const root = Array.isArray(raw) ? (raw[0] as unknown) : raw;
+  return isObject(root) ? root : {};
+}
+
+function stateOf(raw: unknown): JsonObject {
+  const root = inspectRoot(raw);
+  return isObject(root.State) ? root.State : {};
+}
+
+/** What an inspect document of either engine recorded about the container's run. */
+export function readState(raw: unknown): RecordedState {
+  const root = inspectRoot(raw);
+  const state = stateOf(raw);
+  return {
+    status: str(state.Status).toLowerCase(),
+    exitCode: typeof state.ExitCode === 'number' ? state.ExitCode : null,
+    oomKilled: state.OOMKilled === true,
+    restarting: state.Restarting === true,
+    restartCount: typeof root.RestartCount === 'number' ? root.RestartCount : 0,
+    createdAt: dateOrNull(root.Created),
+    startedAt: dateOrNull(state.StartedAt),
+    finishedAt: dateOrNull(state.FinishedAt),
+    error: nonEmptyOrNull(state.Error),
+  };
+}
+
+/**
+ * The last health check, from docker's `State.Health` or podman's (`State.Health`, or `State.Healthcheck` in
+ * some 4.x releases). Null when the container has no health check: podman writes an empty `Health`
+ * (`Status: ""`) for those.
+ */
+export function readHealth(raw: unknown): HealthStatus | null {
+  const state = stateOf(raw);
+  const health = isObject(state.Health) && nonEmptyOrNull(state.Health.Status) !== null ? state.Health : isObject(state.Healthcheck) ? state.Healthcheck : null;
+  if (health === null) return null;
+  const status = nonEmptyOrNull(health.Status);
+  if (status === null) return null;
+  const log = Array.isArray(health.Log) ? health.Log.filter(isObject) : [];
+  const last = log.at(-1);
+  return {
+    status: status.toLowerCase(),
+    failingStreak: typeof health.FailingStreak === 'number' ? health.FailingStreak : 0,
+    lastOutput: last && typeof last.Output === 'string' && last.Output.trim() !== '' ? last.Output.trim() : null,
+    lastExitCode: last && typeof last.ExitCode === 'number' ? last.ExitCode : null,
+    lastCheckAt: last ? (dateOrNull(last.End) ?? dateOrNull(last.Start)) : null,
+  };
+}
+
 /** Parse the object `inspect` returns for one container, from either engine. */
 export function parseInspect(raw: unknown): ContainerDetails {
   if (!isObject(raw)) throw new Error('inspect did not return an object');
-  const state = isObject(raw.State) ? raw.State : {};
   const config = isObject(raw.Config) ? raw.Config : {};
-  const exitCode = typeof state.ExitCode === 'number' ? state.ExitCode : null;
+  const recorded = readState(raw);
   return {
     id: str(raw.Id),
     name: stripSlash(str(raw.Name)),
     // podman: ImageName is the reference and Image the ID; docker: Config.Image is the reference.
     image: str(raw.ImageName) || str(config.Image) || str(raw.Image),
-    state: str(state.Status).toLowerCase(),
-    exitCode,
+    state: recorded.status,
+    exitCode: recorded.exitCode,
     tty: config.Tty === true,
-    oomKilled: state.OOMKilled === true,
-    restartCount: typeof raw.RestartCount === 'number' ? raw.RestartCount : 0,
-    createdAt: dateOrNull(raw.Created),
-    startedAt: dateOrNull(state.StartedAt),
-    finishedAt: dateOrNull(state.FinishedAt),
+    oomKilled: recorded.oomKilled,
+    restartCount: recorded.restartCount,
+    createdAt: recorded.createdAt,
+    startedAt: recorded.startedAt,
+    finishedAt: recorded.finishedAt,
     labels: labelsOf(config.Labels),
     raw,
   };

@@ -42,6 +42,34 @@ export interface ContainerDetails {
   readonly raw: unknown;
 }
 
+/**
+ * What an inspect document recorded about the container's run, read from either engine's shape (see
+ * `readState` in parse.ts). Absent fields read as null, false or 0.
+ */
+export interface RecordedState {
+  /** `State.Status` in lower case (`running`, `exited`…); '' when absent. */
+  readonly status: string;
+  readonly exitCode: number | null;
+  readonly oomKilled: boolean;
+  readonly restarting: boolean;
+  readonly restartCount: number;
+  readonly createdAt: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  /** The engine's own error for the container (`State.Error`), null when empty. */
+  readonly error: string | null;
+}
+
+/** The container's last health check, as the engine recorded it (see `readHealth` in parse.ts). */
+export interface HealthStatus {
+  /** `healthy`, `unhealthy` or `starting`. */
+  readonly status: string;
+  readonly failingStreak: number;
+  readonly lastOutput: string | null;
+  readonly lastExitCode: number | null;
+  readonly lastCheckAt: string | null;
+}
+
 /** Options passed through to the engine's `logs`. */
 export interface LogOptions {
   readonly since?: string | undefined;
@@ -65,10 +93,6 @@ export interface EngineDescription {
   readonly info: unknown;
 }
 
-/**
- * The narrow interface the rest of must-gather uses to talk to an engine.
- * Every engine quirk (output shapes, error texts, exit codes) stays behind it.
- */
 /** A container's log as it streams from the engine. */
 export interface LogStream {
   /** The container's stdout and stderr, interleaved as the engine returns them. Ends, never errors. */
@@ -81,6 +105,10 @@ export interface LogStream {
   readonly finished: Promise<void>;
 }
 
+/**
+ * The narrow interface the rest of must-gather uses to talk to an engine.
+ * Every engine quirk (output shapes, error texts, exit codes) stays behind it.
+ */
 export interface ContainerRuntime {
   readonly name: RuntimeName;
   readonly transport: TransportName;

@@ -1,3 +1,4 @@
+import { isObject, type JsonObject } from '../_util/json.js';
 import { stripAnsi } from '../_util/text.js';
 
 /*
@@ -81,13 +82,7 @@ const JSON_TIME_KEYS = ['time', 'ts', 'timestamp', '@timestamp', '@t', 'Time', '
 const JSON_MESSAGE_KEYS = ['msg', 'message', 'Message', '@m', '@mt'];
 const JSON_ERROR_KEYS = ['error', 'err', 'exception', 'stack', 'stacktrace', '@x'];
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function jsonLevel(obj: Json): Verdict | undefined {
+function jsonLevel(obj: JsonObject): Verdict | undefined {
   for (const key of JSON_LEVEL_KEYS) {
     const level = levelOf(obj[key]);
     if (level !== undefined) return level;
@@ -98,7 +93,7 @@ function jsonLevel(obj: Json): Verdict | undefined {
   return undefined;
 }
 
-function jsonTime(obj: Json): string | null {
+function jsonTime(obj: JsonObject): string | null {
   for (const key of JSON_TIME_KEYS) {
     const value = obj[key];
     if (typeof value === 'string') return isoOrNull(value);
@@ -115,7 +110,7 @@ function present(value: unknown): boolean {
   return true;
 }
 
-function classifyJson(obj: Json): Verdict | null {
+function classifyJson(obj: JsonObject): Verdict | null {
   const level = jsonLevel(obj);
   if (level !== undefined) return level;
   if (JSON_ERROR_KEYS.some((key) => present(obj[key]))) return 'error';

@@ -1,4 +1,6 @@
 import type { ContainerRecord } from '../run-folder/manifest.js';
+import { readHealth, readState } from '../runtime/parse.js';
+import type { HealthStatus } from '../runtime/types.js';
 import { cleanLine, plural } from '../_util/text.js';
 import type { LogAnalysis, LogEvent } from './analyze.js';
 import { byName } from '../_util/order.js';
@@ -6,7 +8,11 @@ import { byName } from '../_util/order.js';
 /*
  * What went wrong with one container, in words, from what the engine recorded (manifest record and raw
  * inspect object, docker or podman) and what its log said. Pure: the time "now" is the run's own time.
+ * The inspect object is read through runtime/parse.ts, which knows both engines' shapes; this file judges.
  */
+
+// Re-exported: the verdict names it with the rest of a diagnosis.
+export type { HealthStatus };
 
 export type ProblemKind = 'oom' | 'killed' | 'exited' | 'restarting' | 'unhealthy' | 'never-started' | 'not-collected';
 
@@ -45,68 +51,11 @@ export interface Lifetime {
   readonly seconds: number | null;
 }
 
-export interface HealthStatus {
-  /** `healthy`, `unhealthy` or `starting`. */
-  readonly status: string;
-  readonly failingStreak: number;
-  readonly lastOutput: string | null;
-  readonly lastExitCode: number | null;
-  readonly lastCheckAt: string | null;
-}
-
 export interface Diagnosis {
   /** Worst first; empty for a healthy running container or a clean exit 0. */
   readonly problems: readonly Problem[];
   readonly lifetime: Lifetime;
   readonly health: HealthStatus | null;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-/** Go's zero time means "never". */
-function time(value: unknown): string | null {
-  const s = str(value);
-  return s === null || s.startsWith('0001-01-01') ? null : s;
-}
-
-/** The inspect object's `State`, whichever engine wrote it (podman's inspect may be a one-element array). */
-function stateOf(inspect: unknown): Json {
-  const root = Array.isArray(inspect) ? (inspect[0] as unknown) : inspect;
-  return isObject(root) && isObject(root.State) ? root.State : {};
-}
-
-function rootOf(inspect: unknown): Json {
-  const root = Array.isArray(inspect) ? (inspect[0] as unknown) : inspect;
-  return isObject(root) ? root : {};
-}
-
-/**
- * The last health check, from docker's `State.Health` or podman's (`State.Health`, or `State.Healthcheck` in
- * some 4.x releases). Null when the container has no health check.
- */
-export function readHealth(inspect: unknown): HealthStatus | null {
-  const state = stateOf(inspect);
-  const health = isObject(state.Health) && str(state.Health.Status) !== null ? state.Health : isObject(state.Healthcheck) ? state.Healthcheck : null;
-  if (health === null) return null;
-  const status = str(health.Status);
-  if (status === null) return null;
-  const log = Array.isArray(health.Log) ? health.Log.filter(isObject) : [];
-  const last = log.at(-1);
-  return {
-    status: status.toLowerCase(),
-    failingStreak: typeof health.FailingStreak === 'number' ? health.FailingStreak : 0,
-    lastOutput: last && typeof last.Output === 'string' && last.Output.trim() !== '' ? last.Output.trim() : null,
-    lastExitCode: last && typeof last.ExitCode === 'number' ? last.ExitCode : null,
-    lastCheckAt: last ? (time(last.End) ?? time(last.Start)) : null,
-  };
 }
 
 const SIGNALS: Readonly<Record<number, readonly [string, string]>> = {
@@ -192,27 +141,27 @@ function problem(container: string, kind: ProblemKind, reason: string, evidence:
  * the time of the run, used as "now" for containers still running.
  */
 export function diagnose(record: ContainerRecord, inspect: unknown, analysis: LogAnalysis | null, asOf: string | null): Diagnosis {
-  const state = stateOf(inspect);
-  const root = rootOf(inspect);
-  const status = (record.state || str(state.Status) || '').toLowerCase();
-  const exitCode = record.exitCode ?? (typeof state.ExitCode === 'number' ? state.ExitCode : null);
-  const oomKilled = record.oomKilled || state.OOMKilled === true;
-  const restartCount = record.restartCount || (typeof root.RestartCount === 'number' ? root.RestartCount : 0);
-  const startedAt = record.startedAt ?? time(state.StartedAt);
+  // The record wins; the inspect object fills in what an older manifest did not record.
+  const recorded = readState(inspect);
+  const status = (record.state || recorded.status).toLowerCase();
+  const exitCode = record.exitCode ?? recorded.exitCode;
+  const oomKilled = record.oomKilled || recorded.oomKilled;
+  const restartCount = record.restartCount || recorded.restartCount;
+  const startedAt = record.startedAt ?? recorded.startedAt;
   const terminated = TERMINATED.has(status);
-  const restarting = status === 'restarting' || state.Restarting === true;
+  const restarting = status === 'restarting' || recorded.restarting;
   const neverStarted = NOT_STARTED.has(status) || (startedAt === null && !terminated && status !== 'running' && !restarting);
-  const finishedAt = terminated ? (record.finishedAt ?? time(state.FinishedAt)) : null;
+  const finishedAt = terminated ? (record.finishedAt ?? recorded.finishedAt) : null;
   const running = !terminated && !neverStarted;
   const lifetime: Lifetime = {
-    createdAt: time(root.Created),
+    createdAt: recorded.createdAt,
     startedAt: neverStarted ? null : startedAt,
     finishedAt,
     running,
     seconds: neverStarted ? null : secondsBetween(startedAt, terminated ? finishedAt : asOf),
   };
   const health = readHealth(inspect);
-  const engineError = str(state.Error);
+  const engineError = recorded.error;
   const engineEvidence: Evidence | null = engineError === null ? null : { source: 'engine', line: null, level: 'error', text: cleanLine(engineError), cause: null };
   const evidence = logEvidence(analysis, terminated || restarting) ?? engineEvidence;
   const name = record.name;

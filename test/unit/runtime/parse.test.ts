@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dateOrNull,
   findTrailingEngineError,
+  inspectRoot,
   isContainerGoneMessage,
   parseContainerList,
   parseInspect,
   parseJsonDocuments,
+  readHealth,
+  readState,
 } from '../../../src/runtime/parse.js';
 
 const DOCKER_PS_LINE_B =
@@ -299,5 +303,142 @@ describe('findTrailingEngineError', () => {
 
   it('is -1 for binary bytes without an error line', () => {
     expect(findTrailingEngineError(Buffer.from([0x00, 0xff, 0x0a, 0xfe]))).toBe(-1);
+  });
+});
+
+describe('dateOrNull', () => {
+  it('keeps a recorded time as written', () => {
+    expect(dateOrNull('2026-11-22T02:01:48.123456789Z')).toBe('2026-11-22T02:01:48.123456789Z');
+    expect(dateOrNull('2026-11-22T02:01:47.5+00:00')).toBe('2026-11-22T02:01:47.5+00:00');
+  });
+
+  it.each([['0001-01-01T00:00:00Z'], ['0001-01-01T00:00:00.000000000Z'], [''], [null], [undefined], [0], [{}]])('reads %j as never', (value) => {
+    expect(dateOrNull(value)).toBeNull();
+  });
+});
+
+describe('inspectRoot', () => {
+  it('takes the object of an inspect array (the CLI prints one) or the object itself (the Engine API)', () => {
+    const obj = { Id: 'a' };
+    expect(inspectRoot([obj])).toBe(obj);
+    expect(inspectRoot([obj, { Id: 'b' }])).toBe(obj);
+    expect(inspectRoot(obj)).toBe(obj);
+  });
+
+  it.each([[null], [undefined], [[]], [[null]], [[[{ Id: 'a' }]]], ['x'], [3]])('is {} for %j', (raw) => {
+    expect(inspectRoot(raw)).toEqual({});
+  });
+});
+
+describe('readState', () => {
+  const none = { status: '', exitCode: null, oomKilled: false, restarting: false, restartCount: 0, createdAt: null, startedAt: null, finishedAt: null, error: null };
+
+  it('reads docker’s inspect object', () => {
+    const docker = {
+      Created: '2026-11-22T02:01:48.1Z',
+      RestartCount: 3,
+      State: { Status: 'restarting', Restarting: true, OOMKilled: false, ExitCode: 1, Error: '', StartedAt: '2026-11-22T02:01:49Z', FinishedAt: '2026-11-22T02:01:50Z' },
+    };
+    expect(readState(docker)).toEqual({
+      status: 'restarting',
+      exitCode: 1,
+      oomKilled: false,
+      restarting: true,
+      restartCount: 3,
+      createdAt: '2026-11-22T02:01:48.1Z',
+      startedAt: '2026-11-22T02:01:49Z',
+      finishedAt: '2026-11-22T02:01:50Z',
+      error: null,
+    });
+  });
+
+  it('reads podman’s one-element array, its capitalised status and Go’s zero times', () => {
+    const podman = [
+      {
+        Created: '2026-11-22T02:01:47.000000001+00:00',
+        State: { Status: 'Created', ExitCode: 0, OOMKilled: false, Error: 'crun: executable file `nope` not found', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
+      },
+    ];
+    expect(readState(podman)).toEqual({ ...none, status: 'created', exitCode: 0, createdAt: '2026-11-22T02:01:47.000000001+00:00', error: 'crun: executable file `nope` not found' });
+  });
+
+  it('agrees with parseInspect on every field both read', () => {
+    const raw = { Created: '2026-11-22T02:00:00Z', RestartCount: 1, State: { Status: 'Exited', ExitCode: 2, OOMKilled: true, StartedAt: '2026-11-22T02:00:01Z', FinishedAt: '2026-11-22T02:00:02Z' } };
+    const details = parseInspect(raw);
+    const state = readState(raw);
+    expect([details.state, details.exitCode, details.oomKilled, details.restartCount, details.createdAt, details.startedAt, details.finishedAt]).toEqual([
+      state.status,
+      state.exitCode,
+      state.oomKilled,
+      state.restartCount,
+      state.createdAt,
+      state.startedAt,
+      state.finishedAt,
+    ]);
+  });
+
+  it('does not take truthy non-booleans and non-numbers', () => {
+    expect(readState({ RestartCount: '3', State: { ExitCode: '1', OOMKilled: 'true', Restarting: 1, Status: 7, Error: 5 } })).toEqual(none);
+  });
+
+  it.each([[null], [undefined], [{}], [[]], [{ State: null }], [{ State: [] }]])('fills gaps with neutral values for %j', (raw) => {
+    expect(readState(raw)).toEqual(none);
+  });
+});
+
+describe('readHealth', () => {
+  const log = [
+    { Start: '2026-11-22T02:00:00Z', End: '2026-11-22T02:00:01Z', ExitCode: 0, Output: 'ok\n' },
+    { Start: '2026-11-22T02:00:10Z', End: '2026-11-22T02:00:11Z', ExitCode: 1, Output: '  curl: (7) Failed to connect\n' },
+  ];
+
+  it('reads docker’s State.Health: the last check', () => {
+    expect(readHealth({ State: { Health: { Status: 'unhealthy', FailingStreak: 4, Log: log } } })).toEqual({
+      status: 'unhealthy',
+      failingStreak: 4,
+      lastOutput: 'curl: (7) Failed to connect',
+      lastExitCode: 1,
+      lastCheckAt: '2026-11-22T02:00:11Z',
+    });
+  });
+
+  it('reads podman’s State.Healthcheck (some 4.x releases), and its inspect array', () => {
+    expect(readHealth([{ State: { Healthcheck: { Status: 'Starting', FailingStreak: 0, Log: log.slice(0, 1) } } }])).toEqual({
+      status: 'starting',
+      failingStreak: 0,
+      lastOutput: 'ok',
+      lastExitCode: 0,
+      lastCheckAt: '2026-11-22T02:00:01Z',
+    });
+  });
+
+  it('passes over podman’s empty Health to its Healthcheck', () => {
+    expect(readHealth({ State: { Health: { Status: '', FailingStreak: 0, Log: null }, Healthcheck: { Status: 'healthy' } } })).toEqual({
+      status: 'healthy',
+      failingStreak: 0,
+      lastOutput: null,
+      lastExitCode: null,
+      lastCheckAt: null,
+    });
+  });
+
+  it('takes the start of a check that never ended; a zero time is no time', () => {
+    const check = (entry: Record<string, unknown>) => readHealth({ State: { Health: { Status: 'starting', Log: [entry] } } })?.lastCheckAt;
+    expect(check({ Start: '2026-11-22T02:00:10Z', End: '0001-01-01T00:00:00Z' })).toBe('2026-11-22T02:00:10Z');
+    expect(check({ Start: '0001-01-01T00:00:00Z', End: '' })).toBeNull();
+  });
+
+  it('leaves out blank output and non-numeric exit codes', () => {
+    expect(readHealth({ State: { Health: { Status: 'unhealthy', FailingStreak: '2', Log: [null, { Output: ' \n', ExitCode: '1' }] } } })).toEqual({
+      status: 'unhealthy',
+      failingStreak: 0,
+      lastOutput: null,
+      lastExitCode: null,
+      lastCheckAt: null,
+    });
+  });
+
+  it.each([[null], [{}], [{ State: {} }], [{ State: { Health: { Status: '' } } }], [{ State: { Health: null, Healthcheck: { Status: 3 } } }]])('is null without a health check: %j', (raw) => {
+    expect(readHealth(raw)).toBeNull();
   });
 });

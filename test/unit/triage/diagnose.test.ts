@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareProblems, describeExit, diagnose, PROBLEM_ORDER, readHealth } from '../../../src/triage/diagnose.js';
+import { compareProblems, describeExit, diagnose, PROBLEM_ORDER } from '../../../src/triage/diagnose.js';
+import { readHealth } from '../../../src/runtime/parse.js';
 import { analysisOf, inspectOf, record } from '../render/sample-report.js';
 
 const AS_OF = '2026-11-22T02:10:00.000Z';
