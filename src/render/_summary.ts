@@ -6,7 +6,7 @@ import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
 
 /*
  * What every renderer (SUMMARY.md, terminal digest, index.html, GitHub) says about a run and a container,
- * decided once so they never disagree. Private to src/report/.
+ * decided once so they never disagree. Private to src/render/.
  */
 
 export interface RunHeadline {

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { TestRunRecord } from '../../src/integrations/core.js';
+import type { TestRunRecord } from '../../src/test-run/gather-for-tests.js';
 import { describeWithEngine, engine, removeContainers, tempDir, uniqueService } from '../helpers/engines.js';
 import { describeWithTool } from '../helpers/tools.js';
 

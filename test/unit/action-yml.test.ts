@@ -62,7 +62,7 @@ const uploadStep = STEPS.find((s) => s.id === 'upload');
 const EXPRESSIONS = [...TEXT.matchAll(/\$\{\{(.*?)\}\}/g)].map((m) => m[1]!);
 const inputVariable = (name: string): string => `INPUT_${name.toUpperCase().replace(/-/g, '_')}`;
 
-/** The outputs the CLI itself writes to $GITHUB_OUTPUT under Actions (src/report/github.ts). */
+/** The outputs the CLI itself writes to $GITHUB_OUTPUT under Actions (src/render/github.ts). */
 const CLI_OUTPUTS = ['dir', 'archive'];
 /** upload-artifact@v4's inputs. */
 const UPLOAD_ARTIFACT_INPUTS = ['name', 'path', 'if-no-files-found', 'retention-days', 'compression-level', 'overwrite', 'include-hidden-files'];

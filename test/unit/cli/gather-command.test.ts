@@ -147,6 +147,7 @@ describe('runCli (in process, no engine needed)', () => {
     expect(doc).toEqual({
       runtime: 'docker',
       transport: 'cli',
+      unanswered: [],
       probes: [
         { transport: 'cli', place: 'podman CLI', answered: null, problem: 'command not found on PATH' },
         { transport: 'cli', place: 'docker CLI', answered: null, problem: 'command not found on PATH' },
