@@ -28,6 +28,9 @@ describe('published package', () => {
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
     expect(files).toContain('README.md');
+    // setup-engines.sh makes the test image with import-test-image.sh.
+    expect(files).toContain('scripts/setup-engines.sh');
+    expect(files).toContain('scripts/import-test-image.sh');
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
   });
 
