@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,20 @@ describe('published package', () => {
     const help = execFileSync('npx', ['--no-install', 'must-gather', '--help'], { cwd: project, encoding: 'utf8' });
     expect(help).toContain('Usage: must-gather [options] <service> [components...]');
     expect(help).toMatch(/4 {2}no container matched/);
+  });
+
+  it('installs no ssh stack: dockerode (ssh:// only) is an optional peer, so no ssh2, no native build', () => {
+    const manifest = JSON.parse(readFileSync(join(project, 'node_modules/must-gather/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    expect(Object.keys(manifest.dependencies)).not.toContain('dockerode');
+    expect(Object.keys(manifest.peerDependencies)).toEqual(['dockerode']);
+    expect(manifest.peerDependenciesMeta.dockerode?.optional).toBe(true);
+    for (const name of ['dockerode', 'docker-modem', 'ssh2', 'cpu-features', 'protobufjs', '@grpc/grpc-js']) {
+      expect(existsSync(join(project, 'node_modules', name)), name).toBe(false);
+    }
   });
 
   it('imports the library API by package name', () => {
