@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provision real podman and Docker Engine on this Debian machine, idempotently,
-# and import a tiny busybox image into both (no registry can be reached here).
+# and import a tiny busybox image into both (no registry can be reached here; scripts/import-test-image.sh).
 #
 #   bash scripts/setup-engines.sh            # install + start + import image
 #
@@ -82,27 +82,9 @@ if ! podman --url "unix://$podman_sock" version >/dev/null 2>&1; then
   podman --url "unix://$podman_sock" version >/dev/null 2>&1 || { log "podman system service did not answer"; tail -20 /var/log/must-gather-podman-service.log >&2; exit 1; }
 fi
 
-build_rootfs() {
-  local dir
-  dir=$(mktemp -d)
-  mkdir -p "$dir/bin" "$dir/tmp" "$dir/etc"
-  cp /bin/busybox "$dir/bin/busybox"
-  for app in sh echo sleep cat head tr printf seq yes true false kill dd env date ls wc sed awk; do
-    ln -s busybox "$dir/bin/$app"
-  done
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
-  echo 'root:x:0:' >"$dir/etc/group"
-  tar -C "$dir" -cf - .
-  rm -rf "$dir"
-}
-
-if ! podman image exists "$IMAGE" 2>/dev/null; then
-  log "importing $IMAGE into podman"
-  build_rootfs | podman import --quiet --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
-fi
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  log "importing $IMAGE into docker"
-  build_rootfs | docker import --change 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
-fi
+# The test image, into both engines: the recipe is scripts/import-test-image.sh (the test helpers use it too).
+for engine in podman docker; do
+  bash "$(dirname "$0")/import-test-image.sh" "$engine" "$IMAGE"
+done
 
 log "ready: podman $(podman version --format '{{.Client.Version}}') (API unix://$podman_sock), docker $(docker version --format '{{.Server.Version}}') (API unix:///var/run/docker.sock), image $IMAGE"

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
 import type { RuntimeName, TransportName } from '../../src/runtime/types.js';
@@ -24,42 +25,92 @@ export const API_SOCKETS: Readonly<Record<RuntimeName, string>> = {
   docker: '/var/run/docker.sock',
 };
 
-/** Why `name` cannot be used for tests (over `transport`), or null when it answers and has the test image. */
-export function engineProblem(name: RuntimeName, transport: TransportName = 'cli'): string | null {
+/** Why an engine cannot be used for tests. `skippable`: a prerequisite is missing (the engine, busybox-static). */
+export interface EngineProblem {
+  readonly message: string;
+  readonly skippable: boolean;
+}
+
+/** The one recipe for the test image, shared with scripts/setup-engines.sh. */
+const IMPORT_SCRIPT = fileURLToPath(new URL('../../scripts/import-test-image.sh', import.meta.url));
+/** import-test-image.sh's exit code when there is no usable static busybox. */
+const NO_BUSYBOX = 3;
+
+/** Why `name` does not answer (over `transport`), or null when it does. */
+export function engineAnswers(name: RuntimeName, transport: TransportName = 'cli'): EngineProblem | null {
   if (transport === 'api') {
     const url = `unix://${API_SOCKETS[name]}`;
     const args = name === 'podman' ? ['--url', url, 'version'] : ['-H', url, 'version'];
     const answer = spawnSync(name, args, { encoding: 'utf8', timeout: 30_000 });
-    if (answer.status !== 0) return `${name} API at ${url} does not answer (run: npm run setup-engines)`;
+    if (answer.status !== 0) return { message: `${name} API at ${url} does not answer (run: npm run setup-engines)`, skippable: true };
   }
   const info = spawnSync(name, ['info'], { encoding: 'utf8', timeout: 30_000 });
-  if (info.error) return `${name}: ${info.error.message}`;
-  if (info.status !== 0) return `${name} info exited ${info.status}: ${info.stderr.trim().split('\n').pop()}`;
-  const image = spawnSync(name, ['image', 'inspect', TEST_IMAGE], { encoding: 'utf8', timeout: 30_000 });
-  if (image.status !== 0) return `${name} has no ${TEST_IMAGE} (run: npm run setup-engines)`;
+  if (info.error) return { message: `${name}: ${info.error.message}`, skippable: true };
+  if (info.status !== 0) return { message: `${name} info exited ${info.status}: ${info.stderr.trim().split('\n').pop()}`, skippable: true };
   return null;
 }
 
 /**
- * `describe` for a suite that needs a real engine. Without one it is skipped with a visible notice,
- * except under CI=true, where a missing engine is a failing test, never a skip.
+ * Make sure an engine that answers has `image`, importing it (scripts/import-test-image.sh, about a second)
+ * when it is missing; concurrent callers in other workers wait on the script's lock. Null when the image is
+ * there; otherwise why not: no busybox-static is `skippable` (like a missing engine), a failed import is not.
+ */
+export function ensureTestImage(name: RuntimeName, image: string = TEST_IMAGE, env: NodeJS.ProcessEnv = process.env): EngineProblem | null {
+  const inspect = spawnSync(name, ['image', 'inspect', image], { stdio: 'ignore', timeout: 30_000 });
+  if (inspect.status === 0) return null;
+  const run = spawnSync('bash', [IMPORT_SCRIPT, name, image], { encoding: 'utf8', env, timeout: 360_000 });
+  if (run.status === 0) {
+    process.stderr.write(run.stderr);
+    return null;
+  }
+  const why = run.error?.message ?? (run.stderr.trim() || `exited ${run.status ?? run.signal}`);
+  if (run.status === NO_BUSYBOX) return { message: why, skippable: true };
+  return { message: `${name} answers but ${image} could not be imported: ${why}`, skippable: false };
+}
+
+/** Why `name` cannot be used for tests (over `transport`), or null when it answers and has (or was given) `image`. */
+export function engineCheck(name: RuntimeName, transport: TransportName = 'cli', image: string = TEST_IMAGE): EngineProblem | null {
+  return engineAnswers(name, transport) ?? ensureTestImage(name, image);
+}
+
+/** {@link engineCheck}'s message, or null. */
+export function engineProblem(name: RuntimeName, transport: TransportName = 'cli', image: string = TEST_IMAGE): string | null {
+  return engineCheck(name, transport, image)?.message ?? null;
+}
+
+/**
+ * What a suite does with these problems: run without any; skip outside CI when each is a missing prerequisite;
+ * fail under CI=true, or when the engine answered and the image still could not be made.
+ */
+export function suiteVerdict(problems: readonly EngineProblem[], env: NodeJS.ProcessEnv = process.env): 'run' | 'skip' | 'fail' {
+  if (problems.length === 0) return 'run';
+  if (env.CI === 'true' || problems.some((p) => !p.skippable)) return 'fail';
+  return 'skip';
+}
+
+/**
+ * `describe` for a suite that needs a real engine and the test image (imported here when missing). Without
+ * the engine (or busybox-static to make the image) it is skipped with a visible notice, except under CI=true,
+ * where that is a failing test, never a skip; an import that fails on an engine that answers always fails.
  */
 export function describeWithEngine(name: RuntimeName, title: string, body: () => void, transport: TransportName = 'cli'): void {
-  const problem = engineProblem(name, transport);
-  if (problem === null) {
+  const problem = engineCheck(name, transport);
+  const verdict = suiteVerdict(problem === null ? [] : [problem]);
+  if (verdict === 'run') {
     describe(`${title} [${name}]`, body);
     return;
   }
-  if (process.env.CI === 'true') {
+  const message = problem?.message ?? '';
+  if (verdict === 'fail') {
     describe(`${title} [${name}]`, () => {
-      it(`needs ${name} under CI`, () => {
-        throw new Error(`engine missing under CI: ${problem}`);
+      it(`needs ${name} and its test image`, () => {
+        throw new Error(problem?.skippable ? `engine missing under CI: ${message}` : message);
       });
     });
     return;
   }
-  process.stderr.write(`\n*** SKIPPED "${title}" on ${name}: ${problem}. Run: npm run setup-engines ***\n\n`);
-  describe.skip(`${title} [${name}] (skipped: ${problem})`, body);
+  process.stderr.write(`\n*** SKIPPED "${title}" on ${name}: ${message}. Run: npm run setup-engines ***\n\n`);
+  describe.skip(`${title} [${name}] (skipped: ${message})`, body);
 }
 
 /** A service name no other test run uses, so decoys and containers of parallel suites never mix. */

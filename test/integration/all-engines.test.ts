@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gather } from '../../src/index.js';
 import type { RuntimeName } from '../../src/runtime/types.js';
-import { engine, engineLogBytes, engineProblem, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
+import { engine, engineCheck, engineLogBytes, ENGINES, removeContainers, suiteVerdict, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 
-const problems = ENGINES.map((e) => engineProblem(e, 'api')).filter((p) => p !== null);
-const suite = problems.length === 0 ? describe : process.env.CI === 'true' ? describe : describe.skip;
-if (problems.length > 0 && process.env.CI !== 'true') process.stderr.write(`\n*** SKIPPED --runtime all: ${problems.join('; ')} ***\n\n`);
+const checks = ENGINES.map((e) => engineCheck(e, 'api')).filter((p) => p !== null);
+const problems = checks.map((p) => p.message);
+const verdict = suiteVerdict(checks);
+const suite = verdict === 'skip' ? describe.skip : describe;
+if (verdict === 'skip') process.stderr.write(`\n*** SKIPPED --runtime all: ${problems.join('; ')} ***\n\n`);
 
 suite('--runtime all collects from every engine that answers', () => {
   const service = uniqueService('mga');
@@ -15,7 +17,7 @@ suite('--runtime all collects from every engine that answers', () => {
   const ids: Partial<Record<RuntimeName, string>> = {};
 
   beforeAll(() => {
-    if (problems.length > 0) throw new Error(`engine missing under CI: ${problems.join('; ')}`);
+    if (problems.length > 0) throw new Error(`${process.env.CI === 'true' ? 'engine missing under CI: ' : ''}${problems.join('; ')}`);
     // The same container name in both engines: the files must not collide.
     for (const e of ENGINES) ids[e] = engine(e, ['run', '-d', '--name', name, TEST_IMAGE, 'sh', '-c', `echo "from ${e}"; sleep 3600`]).trim();
   });

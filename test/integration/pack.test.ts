@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -123,6 +123,9 @@ describe('published package', () => {
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
     expect(files).toContain('README.md');
+    // setup-engines.sh makes the test image with import-test-image.sh.
+    expect(files).toContain('scripts/setup-engines.sh');
+    expect(files).toContain('scripts/import-test-image.sh');
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
   });
 
@@ -130,6 +133,20 @@ describe('published package', () => {
     const help = execFileSync('npx', ['--no-install', 'must-gather', '--help'], { cwd: projects.module, encoding: 'utf8' });
     expect(help).toContain('Usage: must-gather [options] <service> [components...]');
     expect(help).toMatch(/4 {2}no container matched/);
+  });
+
+  it('installs no ssh stack: dockerode (ssh:// only) is an optional peer, so no ssh2, no native build', () => {
+    const manifest = JSON.parse(readFileSync(join(projects.commonjs, 'node_modules/must-gather/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    expect(Object.keys(manifest.dependencies)).not.toContain('dockerode');
+    expect(Object.keys(manifest.peerDependencies)).toEqual(['dockerode']);
+    expect(manifest.peerDependenciesMeta.dockerode?.optional).toBe(true);
+    for (const name of ['dockerode', 'docker-modem', 'ssh2', 'cpu-features', 'protobufjs', '@grpc/grpc-js']) {
+      expect(existsSync(join(projects.commonjs, 'node_modules', name)), name).toBe(false);
+    }
   });
 
   it('imports the library API by package name', () => {
