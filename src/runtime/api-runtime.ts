@@ -71,6 +71,8 @@ export interface ApiRuntimeOptions {
   /** Which engine serves the socket (from {@link ApiRuntime.identify}); 'docker' until known. */
   readonly name?: RuntimeName;
   readonly now?: () => Date;
+  /** Loads dockerode (ssh:// only; an optional peer dependency); tests inject a failing one. */
+  readonly importDockerode?: () => Promise<unknown>;
 }
 
 /** An engine reached over its Docker-compatible Engine API (docker, or `podman system service`). */
@@ -79,12 +81,14 @@ export class ApiRuntime implements ContainerRuntime {
   readonly transport = 'api';
   readonly endpoint: Endpoint;
   readonly #now: () => Date;
+  readonly #importDockerode: () => Promise<unknown>;
   #client: Promise<Dockerode> | undefined;
 
   constructor(options: ApiRuntimeOptions) {
     this.name = options.name ?? 'docker';
     this.endpoint = options.endpoint;
     this.#now = options.now ?? (() => new Date());
+    this.#importDockerode = options.importDockerode ?? (() => import('dockerode'));
   }
 
   async info(signal?: AbortSignal): Promise<RuntimeInfo> {
@@ -216,11 +220,18 @@ export class ApiRuntime implements ContainerRuntime {
 
   /** dockerode (for ssh:// endpoints only) is loaded on first use. */
   #docker(): Promise<Dockerode> {
-    this.#client ??= import('dockerode').then((mod) => {
-      // A CommonJS module: its export is `default` under ESM.
-      const Docker = (mod as unknown as { default: typeof Dockerode }).default;
-      return withoutDockerEnv(() => new Docker(dockerOptions(this.endpoint)));
-    });
+    this.#client ??= this.#importDockerode().then(
+      (mod) => {
+        // A CommonJS module: its export is `default` under ESM.
+        const Docker = (mod as { default: typeof Dockerode }).default;
+        return withoutDockerEnv(() => new Docker(dockerOptions(this.endpoint)));
+      },
+      (error: unknown) => {
+        // dockerode is an optional peer dependency: say what to install rather than "Cannot find package".
+        if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+        throw new EngineError(`${endpointUrl(this.endpoint)}: ssh:// endpoints need the optional package dockerode (npm install dockerode)`, { cause: error });
+      },
+    );
     return this.#client;
   }
 }

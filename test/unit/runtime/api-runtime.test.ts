@@ -185,3 +185,16 @@ describe('ApiRuntime against a fake engine socket', () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({ stdout: 'true', stderr: 'true', follow: 'false', timestamps: 'true', tail: '50', since: '1699999400' });
   });
 });
+
+describe('ssh:// without the optional dockerode package', () => {
+  it('says which package to install, instead of "Cannot find package"', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'dockerode' imported from dist/runtime/api-runtime.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const runtime = new ApiRuntime({ endpoint: { kind: 'ssh', host: 'build-host', port: 22, username: 'core' }, importDockerode: () => Promise.reject(missing) });
+    const error = await runtime.identify().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain('ssh://core@build-host:22: ssh:// endpoints need the optional package dockerode (npm install dockerode)');
+  });
+});
