@@ -102,7 +102,7 @@ export async function chooseEngines(
   const others = distinct.filter((p) => !usedEngines.includes(p));
   const why = (p: (typeof distinct)[number]): string => {
     if (!auto) return p.engine.reason;
-    const rest = others.map((o) => `${o.engine.info.name} has ${count(o.all.length, 'container')}, none of them the service's`);
+    const rest = others.map((o) => (o.all.length === 0 ? `${o.engine.info.name} has no containers` : `${o.engine.info.name} has ${count(o.all.length, 'container')}, none of them the service's`));
     return [`${p.engine.reason}; it has ${count(p.selected.length, 'container')} of the service's`, ...rest].join('; ');
   };
   const used = usedEngines.map((p) => ({ engine: p.engine, summary: { ...summaryOf(p.engine), reason: why(p) }, selected: p.selected }));
