@@ -44,6 +44,12 @@ describe('chooseEngines', () => {
     ]);
   });
 
+  it('auto says plainly when the other engine has no containers at all', async () => {
+    const empty = engine('docker', []);
+    const choice = await choose([podman, empty], 'auto');
+    expect(choice.used[0]?.summary.reason).toBe("podman socket answered; it has 1 container of the service's; docker has no containers");
+  });
+
   it('auto keeps both engines when both have the service’s containers', async () => {
     const docker2 = engine('docker', [[id(4), 'sp-cache-test']]);
     const choice = await choose([podman, docker2], 'auto');
