@@ -46,7 +46,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .option('-l, --label <key=value>', 'also collect containers with this label, e.g. a compose project (repeatable)', collectRepeatable)
     // Defaults come from the environment in gather() (MUST_GATHER_RUNTIME, MUST_GATHER_DIR), not from commander,
     // which would read process.env instead of the env this run was given.
-    .addOption(new Option('-r, --runtime <runtime>', 'container engine; all: every engine that answers (default: auto)').choices(RUNTIME_CHOICES))
+    .addOption(new Option('-r, --runtime <runtime>', "container engine; auto: ask every engine that answers, collect from those with the service's containers; all: every engine that answers (default: auto)").choices(RUNTIME_CHOICES))
     .addOption(new Option('--transport <transport>', 'Engine API socket or CLI; auto: the API when a socket answers (default: auto)').choices(TRANSPORT_CHOICES))
     .option('-o, --output-dir <dir>', `base folder for run folders (default: ${DEFAULT_OUTPUT_DIR})`)
     .option('--archive', 'also write <run folder>.tar.gz beside the folder')
