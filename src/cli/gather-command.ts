@@ -40,7 +40,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .description("Save the logs and inspect JSON of a service's test containers (running and exited) before teardown removes them.")
     .version(TOOL.version, '-V, --version')
     .argument('<service>', 'service under test: containers named <service>_… or <service>-… are collected')
-    .argument('[components...]', 'only containers whose name holds each of these as a _/- separated word (e.g. postgres redis)')
+    .argument('[components...]', 'only containers whose name holds any one of these as a _/- separated word (postgres redis: the postgres and the redis ones)')
     .option('-a, --alias <prefix>', 'another name prefix for the same service, e.g. sp (repeatable)', collectRepeatable)
     .option('-c, --container <name>', 'also collect this exact container name or ID (repeatable)', collectRepeatable)
     .option('-l, --label <key=value>', 'also collect containers with this label, e.g. a compose project (repeatable)', collectRepeatable)

@@ -30,7 +30,12 @@ export type ProgressEvent =
 export interface GatherOptions extends LogOptions {
   /** The service under test: containers named `<service>_…` or `<service>-…` are collected. */
   readonly service: string;
-  /** Keep only containers whose name holds each of these as a whole `_`/`-` separated token. */
+  /**
+   * Keep only containers whose name holds any of these as a whole `_`/`-` separated token (or, for a
+   * component like `mock-llm`, consecutive tokens), looked for after the service prefix: `['postgres', 'redis']`
+   * keeps `sp_postgres_test` and `sp_redis_test`, not `sp_postgresql_test`. Containers added by `labels` are
+   * narrowed the same way (in the whole name when it has no service prefix); `containers` are kept regardless.
+   */
   readonly components?: readonly string[];
   /** Other prefixes that mean the same service, e.g. `sp` for `signalprocessing`. */
   readonly aliases?: readonly string[];
