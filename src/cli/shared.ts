@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { errorMessage, MustGatherError } from '../_util/errors.js';
 import { durationReader, TIMEOUT_GRAMMAR } from '../_util/units.js';
 import { ExitCode } from './exit-codes.js';
-import { NO_PAINT, type Paint } from './run-text.js';
+import { NO_PAINT, type Paint } from '../render/paint.js';
 
 /** Where the CLI reads and writes; the real process by default, buffers in tests. */
 export interface CliIo {

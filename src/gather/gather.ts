@@ -19,8 +19,7 @@ import { renderSummaryMarkdown } from '../render/markdown.js';
 import { toFindingsJson } from '../triage/findings-json.js';
 import { triageRun, type TriageReport } from '../triage/verdict.js';
 import { mapPool } from '../_util/pool.js';
-import { detectRuntimes, type DetectedRuntime } from '../runtime/detect.js';
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { DetectedRuntime } from '../runtime/detect.js';
 
 /** What a run did. Returned by {@link gather}; printed by `must-gather --json`. */
 export interface GatherResult {

@@ -9,7 +9,7 @@ export const SUMMARY_FILE = 'SUMMARY.md';
 export const HTML_FILE = 'index.html';
 /** What the test run knew (framework, failed tests), written by the test-framework entry points. */
 export const TEST_RUN_FILE = 'test-run.json';
-export const ARCHIVE_SUFFIX = '.tar.gz';
+const ARCHIVE_SUFFIX = '.tar.gz';
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');

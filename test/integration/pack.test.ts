@@ -220,7 +220,7 @@ console.log(JSON.stringify([config.gatherIs, typeof config.test.reporters[1].onT
         out = node(['--input-type=module', '-e', script], projects[type]);
       } catch (error) {
         const stderr = String((error as { stderr?: string }).stderr);
-        throw new Error(stderr.split('\n').find((line) => /^Error: (?!Build failed)/.test(line))?.slice('Error: '.length) ?? stderr);
+        throw new Error(stderr.split('\n').find((line) => /^Error: (?!Build failed)/.test(line))?.slice('Error: '.length) ?? stderr, { cause: error });
       }
       expect(JSON.parse(out)).toEqual(['function', 'function']);
     });
