@@ -16,6 +16,7 @@ Exit codes:
   4  no container matched; nothing written (the existing names are listed)
   5  output folder unsafe (a symlink, someone else's) or manifest.json unwritable
   130/143  interrupted by SIGINT/SIGTERM; what was collected is kept
+  141  would have been 0, but stdout's reader went away (\`| head -1\`); nothing printed, nothing cut short
 
 Environment:
   MUST_GATHER_RUNTIME    default for --runtime

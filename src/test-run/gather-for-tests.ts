@@ -151,6 +151,36 @@ export function resolveWhen(when: string | undefined, env: NodeJS.ProcessEnv = p
   return value as GatherWhen;
 }
 
+const LOCK_FIELDS = ['staleMs', 'pollMs', 'waitMs'] as const;
+
+/**
+ * Check every option a test-run gather takes, as the framework entry points do when they are set up (a
+ * mistake shows on the first run, passing or not): gather()'s own rules ({@link resolveOptions}), `when`
+ * ({@link resolveWhen}), `runKey`, `lock` and `log`. Throws {@link UsageError}; touches nothing.
+ */
+export function checkTestGatherOptions(options: TestGatherOptions & ReportingOptions): void {
+  if (typeof options !== 'object' || options === null) throw new UsageError(`invalid options ${show(options)}: expected an object such as { service: "orders" }`);
+  const env = options.env ?? process.env;
+  resolveOptions({ ...options, env });
+  resolveWhen(options.when, env);
+  if (options.runKey !== undefined && typeof options.runKey !== 'string') throw new UsageError(`invalid runKey ${show(options.runKey)}: expected a string`);
+  const lock: unknown = options.lock;
+  if (lock !== undefined) {
+    if (typeof lock !== 'object' || lock === null) throw new UsageError(`invalid lock ${show(lock)}: expected { staleMs, pollMs, waitMs }`);
+    for (const field of LOCK_FIELDS) {
+      const value = (lock as Record<string, unknown>)[field];
+      if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 1)) {
+        throw new UsageError(`invalid lock.${field} ${show(value)}: expected a number of milliseconds of at least 1`);
+      }
+    }
+  }
+  if (options.log !== undefined && typeof options.log !== 'function') throw new UsageError(`invalid log ${show(options.log)}: expected a function`);
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
 /** `    at fn (file.js:3:5)`, `    at file:///x.js:3:5`, `    at new X (<anonymous>)`; not `    at least 3 items`. */
 const STACK_FRAME = /^\s+at .*(?::\d+:\d+\)?|\((?:native|<anonymous>)\))$/;
 
@@ -203,6 +233,8 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
   const env = gatherOptions.env ?? process.env;
   let runKey: RunKey | null = null;
   try {
+    // Everything, before deciding to skip: an invalid option shows on a passing run too.
+    checkTestGatherOptions(options);
     const when = resolveWhen(whenOption, env);
     if (when === 'never') return { status: 'skipped', reason: 'when is never' };
     if (when === 'on-failure' && failed === null) {
@@ -287,8 +319,9 @@ export function describeOutcome(outcome: TestGatherOutcome, service: string): st
         lines.push(`must-gather: saved ${count} container${count === 1 ? '' : 's'} of ${service} to ${result.outputDir}${by}`);
         if (result.archivePath) lines.push(`must-gather: archive ${result.archivePath}`);
         if (result.incomplete) lines.push(`must-gather: incomplete${result.interruption ? ` (${result.interruption})` : ''}: see manifest.json`);
-        // The verdict, so the test output itself says which container died and why.
-        if (result.triage) lines.push(renderDigest(result.triage));
+        // The verdict, so the test output itself says which container died and why: by the caller that
+        // gathered; one that received its result (a teardown helper after the reporter, another worker) does not repeat it.
+        if (result.triage && outcome.gatheredHere) lines.push(renderDigest(result.triage));
       }
       for (const warning of outcome.warnings) lines.push(`must-gather: ${warning}`);
       return lines.join('\n');

@@ -26,3 +26,28 @@ export function runBin(args: readonly string[], options: { env?: NodeJS.ProcessE
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/**
+ * Spawn the built binary with its stdout (and, with `stderrToo`, its stderr: `2>&1 | head`) a pipe whose
+ * reader is already gone, as after `| head -1` has read its line and exited. The binary starts only once
+ * the read end is closed (a shell waits for a line on stdin, then execs node), so its first write to that
+ * pipe meets EPIPE every time, whatever the timing.
+ */
+export function runBinIntoClosedPipe(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; stderrToo?: boolean } = {},
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const script = `read go && exec "$0" "$@"${options.stderrToo ? ' 2>&1' : ''}`;
+    const child = spawn('sh', ['-c', script, process.execPath, BIN, ...args], {
+      env: options.env ?? { ...process.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.stdout.destroy();
+    child.stdin.end('go\n');
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
+  });
+}
