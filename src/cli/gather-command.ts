@@ -49,7 +49,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     // which would read process.env instead of the env this run was given.
     .addOption(new Option('-r, --runtime <runtime>', "container engine; auto: ask every engine that answers, collect from those with the service's containers; all: every engine that answers (default: auto)").choices(RUNTIME_CHOICES))
     .addOption(new Option('--transport <transport>', 'Engine API socket or CLI; auto: the API when a socket answers (default: auto)').choices(TRANSPORT_CHOICES))
-    .option('-o, --output-dir <dir>', `base folder for run folders (default: ${DEFAULT_OUTPUT_DIR})`)
+    .option('-o, --output-dir <dir>', `base folder for run folders (default: ${DEFAULT_OUTPUT_DIR}, or ${DEFAULT_OUTPUT_DIR}-<uid> when that belongs to another user)`)
     .option('--archive', 'also write <run folder>.tar.gz beside the folder')
     .option('--json', 'print the result as one JSON document on stdout (nothing else)')
     .option('--since <time>', 'logs since a timestamp (RFC 3339 or Unix) or for a duration (e.g. 10m)')

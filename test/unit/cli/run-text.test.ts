@@ -28,6 +28,7 @@ function result(overrides: Partial<GatherResult> = {}): GatherResult {
   return {
     service: 'signalprocessing',
     outputDir: '/tmp/mg/signalprocessing-integration-20260102-030405',
+    outputBase: null,
     archivePath: null,
     archiveError: null,
     runtime: { name: 'podman', transport: 'cli', version: '4.3.1', endpoint: 'podman', reason: 'podman answered' },
