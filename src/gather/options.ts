@@ -177,11 +177,6 @@ export function requestedOutputBase(outputDir: string | undefined, env: NodeJS.P
   return { dir: DEFAULT_OUTPUT_DIR, source: 'default' };
 }
 
-/** The base folder asked for: {@link requestedOutputBase}'s `dir`. */
-export function outputBase(outputDir: string | undefined, env: NodeJS.ProcessEnv): string {
-  return requestedOutputBase(outputDir, env).dir;
-}
-
 /** `--runtime`/`--transport`: the options, else MUST_GATHER_RUNTIME/MUST_GATHER_TRANSPORT, else auto; validated. */
 export function engineChoices(
   options: { readonly runtime?: RuntimeChoice | undefined; readonly transport?: TransportChoice | undefined },

@@ -444,7 +444,7 @@ async function releaseLock(path: string, holder: LockHolder): Promise<void> {
  * because other callers were at work in it (their lock files): the next caller that leaves it with nothing
  * to keep removes it and the marker; one that keeps a result removes the marker only.
  */
-export const UNUSED_BASE_MARKER = '.must-gather-unused-base';
+const UNUSED_BASE_MARKER = '.must-gather-unused-base';
 
 /**
  * The end of a run that kept nothing: remove the base folder when this call created it (or a marker says a
