@@ -6,11 +6,14 @@
 /** Bytes of one line that are looked at; the rest of a longer line is counted, not kept. */
 export const MAX_LINE_BYTES = 16 * 1024;
 
-/** Told each line, 1-based, decoded as UTF-8, without its `\n` or `\r\n`. */
-export type LineHandler = (lineNo: number, text: string) => void;
+/** What the lines go to. */
+export interface LineSink {
+  /** Each line, 1-based, decoded as UTF-8, without its `\n` or `\r\n`. */
+  line(lineNo: number, text: string): void;
+}
 
 export class LineSplitter {
-  readonly #onLine: LineHandler;
+  readonly #sink: LineSink;
   #bytes = 0;
   #lines = 0;
   #longLines = 0;
@@ -19,8 +22,8 @@ export class LineSplitter {
   #pieceBytes = 0;
   #overflow = false;
 
-  constructor(onLine: LineHandler) {
-    this.#onLine = onLine;
+  constructor(sink: LineSink) {
+    this.#sink = sink;
   }
 
   get bytes(): number {
@@ -83,6 +86,6 @@ export class LineSplitter {
 
   #lineDone(decoded: string, long: boolean): void {
     if (long) this.#longLines++;
-    this.#onLine(++this.#lines, decoded.endsWith('\r') ? decoded.slice(0, -1) : decoded);
+    this.#sink.line(++this.#lines, decoded.endsWith('\r') ? decoded.slice(0, -1) : decoded);
   }
 }
