@@ -36,7 +36,7 @@ export const RULE_IDS = [
   'aws-access-key',
   'custom',
 ] as const;
-export type RuleId = (typeof RULE_IDS)[number];
+type RuleId = (typeof RULE_IDS)[number];
 
 /** Redactions made, per rule id. Never holds a redacted value. */
 export type RedactionCounts = Record<string, number>;
@@ -136,7 +136,7 @@ export function usableLiterals(values: readonly string[]): string[] {
 }
 
 /** UTF-8 bytes of `value` as a byte string. */
-export function toByteString(value: string): string {
+function toByteString(value: string): string {
   return Buffer.from(value, 'utf8').toString('latin1');
 }
 
@@ -162,7 +162,7 @@ interface RuleSource {
  * Longest lookbehind of any built-in pattern, in chars before the match's start. (Lookbehinds are written
  * after a fixed first char, `ey(?<![…]ey)`, which keeps V8's fast scan for that char.)
  */
-export const LOOKBEHIND = 1;
+const LOOKBEHIND = 1;
 
 const PEM_LABEL = '(?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?'; // RSA, EC, OPENSSH, ENCRYPTED, PGP … BLOCK
 const PEM_HEADER = `-----BEGIN ${PEM_LABEL}-----`; // ≤ 11 + 63 + 17 + 5 = 96
@@ -272,7 +272,7 @@ export const BUILTIN_REACH = Math.max(...BUILTIN_RULES.map((r) => r.reach));
 // Compiled rules
 
 /** Where a match and its secret are, in the scanned string. */
-export interface Match {
+interface Match {
   readonly start: number;
   readonly end: number;
   readonly secretStart: number;
@@ -549,7 +549,6 @@ export function scanSegment(segment: string, custom: readonly CompiledCustom[], 
     if (span.start > pos) {
       out.push(segment.slice(pos, span.start));
       inSecret = false;
-      pos = span.start;
     }
     if (!inSecret) out.push(REDACTION_MARKER);
     inSecret = true;

@@ -7,7 +7,6 @@ import { classifyLine, splitTimestamp, traceStart, type LineClass, type LineKind
 import { beginTrace, continueTrace, continuesAnyFinding, type TraceKind, type TraceState } from './trace.js';
 
 export { MAX_LINE_BYTES } from './analyze-lines.js';
-export type { ErrorTimeline } from './analyze-time.js';
 
 /*
  * One pass over a log, line by line, in bounded memory whatever its size: a line is kept to its first
@@ -22,13 +21,13 @@ const TAIL_LINES = 3;
 const EVENT_TEXT_CHARS = 1000;
 const CONTEXT_TEXT_CHARS = 300;
 
-export interface LogLine {
+interface LogLine {
   /** 1-based line number in the log file. */
   readonly line: number;
   readonly text: string;
 }
 
-export interface TraceInfo {
+interface TraceInfo {
   readonly kind: TraceKind;
   /** Lines the finding spans, its first line included. */
   readonly lines: number;
