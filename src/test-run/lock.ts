@@ -571,8 +571,13 @@ export interface InProcessOutcome<T> {
 
 type Settled<T> = { readonly finishedAt: number; readonly holder: LockHolder } & ({ readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown });
 
-/** Runs in flight and results kept, of keys only this process uses: by id (see {@link runOnceInProcess}). */
-const inProcess = new Map<string, { running: Promise<unknown> } | Settled<unknown>>();
+/**
+ * Runs in flight and results kept, of keys only this process uses: by id (see {@link runOnceInProcess}).
+ * Kept on globalThis: one process may load must-gather twice (vitest loads its config's reporter and its
+ * globalSetup through different module graphs), and both copies must see the same runs.
+ */
+const IN_PROCESS = Symbol.for('must-gather.runs-in-process');
+const inProcess = ((globalThis as Record<symbol, unknown>)[IN_PROCESS] ??= new Map()) as Map<string, { running: Promise<unknown> } | Settled<unknown>>;
 
 /**
  * {@link runOnce} for a key no other process can share (must-gather's per-process run key): callers of this
