@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/main.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/must-gather.js', import.meta.url));
 
@@ -50,4 +51,18 @@ export function runBinIntoClosedPipe(
     child.stdin.end('go\n');
     child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
   });
+}
+
+/** Run the CLI in this process, as `runCli` lets tests: no engine on PATH unless `env` gives one. */
+export async function runCliInProcess(argv: string[], env: NodeJS.ProcessEnv = { PATH: '/nonexistent' }): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: (t: string) => (stdout += t),
+    stderr: (t: string) => (stderr += t),
+    env,
+    color: false,
+    signal: new AbortController().signal,
+  });
+  return { code, stdout, stderr };
 }

@@ -3,23 +3,12 @@ import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.js';
+import { runCliInProcess } from '../../helpers/run-cli.js';
 import { formatTimestamp } from '../../../src/run-folder/layout.js';
 import { lockName, RESULT_TTL_MS } from '../../../src/test-run/lock.js';
 import { tempDir } from '../../helpers/engines.js';
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = { PATH: '/nonexistent' }) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t: string) => (stdout += t),
-    stderr: (t: string) => (stderr += t),
-    env,
-    color: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCliInProcess;
 
 function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', '0']);
