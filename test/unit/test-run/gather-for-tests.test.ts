@@ -55,7 +55,7 @@ function oneContainerEngine(service: string): ContainerRuntime & { lists: number
       labels: {},
       raw: { Id: 'c0ffee', Name: name },
     }),
-    logs: () => ({ stream: Readable.from([Buffer.from('hello\nERROR: boom\n')]), finished: Promise.resolve() }),
+    logs: () => ({ stream: Readable.from([Buffer.from('hello\nERROR: boom\n')]), finished: Promise.resolve(), times: null, source: () => 'api' as const, linesCut: () => 0 }),
   };
   return engine;
 }
