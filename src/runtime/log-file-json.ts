@@ -1,5 +1,5 @@
 import { isObject } from '../_util/json.js';
-import { streamAt, type EntryFields, type LogFileFormat } from './log-file-format.js';
+import type { EntryFields, LogFileFormat } from './log-file-format.js';
 
 /*
  * docker's json-file driver: one JSON object a line, `{"log":"…","stream":"stdout","time":"…"}` in that
@@ -13,44 +13,36 @@ import { streamAt, type EntryFields, type LogFileFormat } from './log-file-forma
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const LOG_PREFIX = Buffer.from('{"log":"');
-const STREAM_KEY = Buffer.from(',"stream":"');
-const TIME_KEY = Buffer.from(',"time":"');
+/** What follows the `log` string in moby's encoding, for each stream: the time string comes next. */
+const SUFFIXES: readonly [Buffer, Buffer] = [Buffer.from('","stream":"stdout","time":"'), Buffer.from('","stream":"stderr","time":"')];
+const SUFFIX = 28;
 
-function startsWith(src: Buffer, at: number, end: number, prefix: Buffer): boolean {
-  return at + prefix.length <= end && src.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+/** Byte loops, not Buffer.compare: a native call per short field costs more than the bytes (profiled). */
+function matchAt(src: Buffer, at: number, expected: Buffer): boolean {
+  for (let i = 0; i < expected.length; i++) if (src[at + i] !== expected[i]) return false;
+  return true;
 }
 
-/** The position of the quote that ends the JSON string starting at `from`, or -1. */
-function stringEnd(src: Buffer, from: number, end: number): number {
-  let q = src.indexOf(QUOTE, from);
-  while (q >= 0 && q < end) {
-    let slashes = 0;
-    while (src[q - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return q;
-    q = src.indexOf(QUOTE, q + 1);
-  }
-  return -1;
-}
-
+/**
+ * moby's own encoding, read from both ends without scanning the content: `{"log":"` first, `"}` last, the
+ * time the last string, the stream just before it. Anything else (attrs, another order) is left to readSlow.
+ */
 function readFast(src: Buffer, start: number, end: number, entry: EntryFields): boolean {
-  if (!startsWith(src, start, end, LOG_PREFIX)) return false;
-  const logStart = start + LOG_PREFIX.length;
-  const logEnd = stringEnd(src, logStart, end);
-  if (logEnd < 0 || !startsWith(src, logEnd + 1, end, STREAM_KEY)) return false;
-  const streamStart = logEnd + 1 + STREAM_KEY.length;
-  const stream = streamAt(src, streamStart, streamStart + 6);
-  if (stream === 0 || src[streamStart + 6] !== QUOTE || !startsWith(src, streamStart + 7, end, TIME_KEY)) return false;
-  const timeStart = streamStart + 7 + TIME_KEY.length;
-  const timeEnd = src.indexOf(QUOTE, timeStart);
-  if (timeEnd !== end - 2 || src[end - 1] !== 0x7d /* } */) return false;
-  const slash = src.indexOf(BACKSLASH, logStart);
+  if (end - start < LOG_PREFIX.length + SUFFIX + 2 || src[end - 1] !== 0x7d /* } */ || src[end - 2] !== QUOTE || !matchAt(src, start, LOG_PREFIX)) return false;
+  let timeStart = end - 3;
+  while (timeStart > start && src[timeStart] !== QUOTE) timeStart--;
+  timeStart++;
+  const contentEnd = timeStart - SUFFIX;
+  if (contentEnd < start + LOG_PREFIX.length) return false;
+  const stream = matchAt(src, contentEnd, SUFFIXES[0]) ? 1 : matchAt(src, contentEnd, SUFFIXES[1]) ? 2 : 0;
+  if (stream === 0) return false;
   entry.stream = stream;
   entry.timeStart = timeStart;
-  entry.timeEnd = timeEnd;
+  entry.timeEnd = end - 2;
   entry.timeBuf = null;
-  entry.contentStart = logStart;
-  entry.contentEnd = logEnd;
-  entry.flag = slash >= 0 && slash < logEnd;
+  entry.contentStart = start + LOG_PREFIX.length;
+  entry.contentEnd = contentEnd;
+  entry.flag = true;
   entry.decoded = null;
   return true;
 }
@@ -80,27 +72,33 @@ function hex(src: Buffer, at: number): number {
   return /^[0-9a-fA-F]{4}$/.test(text) ? parseInt(text, 16) : -1;
 }
 
-const SIMPLE_ESCAPES: Record<number, number> = { 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09, 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 0x08, 0x66: 0x0c };
+/** The byte each one-letter escape stands for (`\\n` → 0x0a), -1 for the rest. */
+const SIMPLE_ESCAPES = new Int16Array(256).fill(-1);
+for (const [letter, byte] of [['n', 0x0a], ['r', 0x0d], ['t', 0x09], ['"', 0x22], ['\\', 0x5c], ['/', 0x2f], ['b', 0x08], ['f', 0x0c]] as const) {
+  SIMPLE_ESCAPES[letter.charCodeAt(0)] = byte;
+}
 
 /** Decode the JSON string body `src[from, to)` (escapes and all) as UTF-8 bytes at `out[at]`. */
 export function unescapeJson(src: Buffer, from: number, to: number, out: Buffer, at: number): number {
   let pos = at;
   let i = from;
   while (i < to) {
-    const slash = src.indexOf(BACKSLASH, i);
-    const runEnd = slash < 0 || slash >= to ? to : slash;
-    pos += src.copy(out, pos, i, runEnd);
-    if (runEnd === to) break;
-    const kind = src[slash + 1] as number;
-    const simple = SIMPLE_ESCAPES[kind];
-    if (simple !== undefined) {
+    const byte = src[i] as number;
+    if (byte !== BACKSLASH) {
+      out[pos++] = byte;
+      i++;
+      continue;
+    }
+    const kind = src[i + 1] as number;
+    const simple = SIMPLE_ESCAPES[kind] as number;
+    if (simple >= 0) {
       out[pos++] = simple;
-      i = slash + 2;
+      i += 2;
       continue;
     }
     // \uXXXX, a surrogate pair as two; a lone surrogate is U+FFFD, as Go's decoder makes it.
-    let code = kind === 0x75 ? hex(src, slash + 2) : -1;
-    i = slash + 6;
+    let code = kind === 0x75 ? hex(src, i + 2) : -1;
+    i += 6;
     if (code >= 0xd800 && code < 0xdc00 && src[i] === BACKSLASH && src[i + 1] === 0x75) {
       const low = hex(src, i + 2);
       if (low >= 0xdc00 && low < 0xe000) {
@@ -124,14 +122,6 @@ export const jsonFileFormat: LogFileFormat = {
   maxContent: (entry) => entry.decoded?.length ?? entry.contentEnd - entry.contentStart,
   write(src, entry, out, at) {
     if (entry.decoded !== null) return at + entry.decoded.copy(out, at);
-    const { contentStart, contentEnd } = entry;
-    if (!entry.flag) return at + src.copy(out, at, contentStart, contentEnd);
-    // The common escape: the line's own newline, last.
-    if (src[contentEnd - 2] === BACKSLASH && src[contentEnd - 1] === 0x6e && src.indexOf(BACKSLASH, contentStart) === contentEnd - 2) {
-      const pos = at + src.copy(out, at, contentStart, contentEnd - 2);
-      out[pos] = 0x0a;
-      return pos + 1;
-    }
-    return unescapeJson(src, contentStart, contentEnd, out, at);
+    return unescapeJson(src, entry.contentStart, entry.contentEnd, out, at);
   },
 };

@@ -1,4 +1,4 @@
-import { streamAt, type LogFileFormat } from './log-file-format.js';
+import { copyBytes, streamAt, type LogFileFormat } from './log-file-format.js';
 
 /*
  * podman's k8s-file driver (conmon writes it; the CRI log format): `<RFC 3339 time> <stdout|stderr> <F|P>
@@ -15,8 +15,9 @@ export const k8sFileFormat: LogFileFormat = {
   untilStops: false,
   boundsInclusive: false,
   read(src, start, end, entry) {
-    const timeEnd = src.indexOf(SPACE, start);
-    if (timeEnd < 0 || timeEnd + 9 > end) return false;
+    let timeEnd = start;
+    while (timeEnd < end && src[timeEnd] !== SPACE) timeEnd++;
+    if (timeEnd + 9 > end) return false;
     const stream = streamAt(src, timeEnd + 1, timeEnd + 7);
     const tag = src[timeEnd + 8];
     if (stream === 0 || src[timeEnd + 7] !== SPACE || (tag !== 0x46 /* F */ && tag !== 0x50) /* P */) return false;
@@ -34,7 +35,7 @@ export const k8sFileFormat: LogFileFormat = {
   },
   maxContent: (entry) => entry.contentEnd - entry.contentStart + 1,
   write(src, entry, out, at) {
-    const pos = at + src.copy(out, at, entry.contentStart, entry.contentEnd);
+    const pos = copyBytes(src, entry.contentStart, entry.contentEnd, out, at);
     if (!entry.flag) return pos;
     out[pos] = 0x0a;
     return pos + 1;

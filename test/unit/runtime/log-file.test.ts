@@ -134,7 +134,7 @@ describe('k8s-file (podman)', () => {
   it('--since and --until keep only entries strictly inside the bounds (podman)', async () => {
     // The +02:00 entry is 22:00:03 UTC the day before; stderr's empty line passes stdout's open piece.
     expect(await read('ctr.log', log, PODMAN, { since: '2026-01-01T00:00:01.000000001Z' })).toBe('\ntw');
-    expect(await read('ctr.log', log, PODMAN, { until: '2026-01-01T00:00:02.5Z' })).toBe('one\n');
+    expect(await read('ctr.log', log, PODMAN, { until: '2026-01-01T00:00:02.5Z' })).toBe('one\no  spaces \n');
   });
 
   it('--tail of whole lines is read from the end; a P entry among them is left to podman', async () => {
