@@ -174,7 +174,7 @@ function startsAllWhole(fd: number, starts: readonly number[]): boolean {
 }
 
 const readAt = promisify(readFd);
-const CHUNK = 1024 * 1024;
+const CHUNK = 64 * 1024;
 /** No entry of either engine comes near this (docker 16 KiB of content, conmon 8 KiB): a file that does is not theirs. */
 const MAX_LINE = 16 * 1024 * 1024;
 
