@@ -1,5 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readSync, createReadStream } from 'node:fs';
-import { read as readFd } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read as readFd, readdirSync, readSync } from 'node:fs';
 import { homedir as osHomedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Readable } from 'node:stream';

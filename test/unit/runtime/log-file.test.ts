@@ -117,6 +117,38 @@ describe('json-file (docker)', () => {
   });
 });
 
+describe('reading', () => {
+  const many = Array.from({ length: 20_000 }, (_, i) => jl(`line ${i}\n`, 'stdout', '2026-01-01T00:00:01Z')).join('');
+
+  it('stops when the run is cancelled: what was read stays in the stream, finished says cancelled', async () => {
+    const controller = new AbortController();
+    const path = join(dir, 'x-json.log');
+    writeFileSync(path, many);
+    const log = openDirectLog({ id: 'c1', tty: false, logDriver: 'json-file', logPath: path }, {}, DOCKER, controller.signal) as LogStream;
+    let bytes = 0;
+    for await (const chunk of log.stream) {
+      bytes += (chunk as Buffer).length;
+      controller.abort();
+    }
+    await expect(log.finished).rejects.toThrow(/cancelled/);
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(Buffer.byteLength(many) / 2);
+  });
+
+  it('reads no further than the consumer asks (backpressure)', async () => {
+    const path = join(dir, 'x-json.log');
+    writeFileSync(path, many);
+    const log = openDirectLog({ id: 'c1', tty: false, logDriver: 'json-file', logPath: path }, {}, DOCKER) as LogStream;
+    const first = await new Promise<Buffer>((resolve) => log.stream.once('data', resolve));
+    log.stream.pause();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // One 64 KiB read of the file decodes to well under this; nothing more was read while paused.
+    expect(log.stream.readableLength + first.length).toBeLessThan(256 * 1024);
+    log.stream.destroy();
+    await log.finished;
+  });
+});
+
 describe('k8s-file (podman)', () => {
   const K = (time: string, stream: string, tag: string, content: string): string => `${time} ${stream} ${tag} ${content}\n`;
   const log = K('2026-01-01T00:00:01.000000001+00:00', 'stdout', 'F', 'one') + K('2026-01-01T00:00:02.5+00:00', 'stdout', 'P', 'tw') + K('2026-01-01T00:00:03+02:00', 'stdout', 'F', 'o  spaces ') + K('2026-01-01T00:00:04+00:00', 'stderr', 'F', '');
