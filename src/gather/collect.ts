@@ -155,7 +155,7 @@ async function collectWithin(
   const logPath = paths.log;
   let logError: unknown = null;
   try {
-    const log = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, signal);
+    const log = ctx.runtime.logs({ id: details.id, tty: details.tty, logDriver: details.logDriver, logPath: details.logPath }, ctx.logs, signal);
     const { stream, finished } = log;
     // Redact before cutting, so a cut never leaves half a secret that no rule recognises.
     const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;

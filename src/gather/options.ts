@@ -219,6 +219,8 @@ export function resolveOptions(options: GatherOptions): ResolvedOptions {
       until: timeValue(options.until, 'until'),
       tail: tailValue(options.tail),
       timestamps: options.timestamps === true,
+      // The engine's own log file, read directly when that gives the same bytes; `0` asks the engine always.
+      direct: env.MUST_GATHER_DIRECT_LOGS !== '0',
     },
   };
 }

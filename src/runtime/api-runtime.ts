@@ -5,6 +5,7 @@ import { durationReader, GO_DURATION_GRAMMAR } from '../_util/units.js';
 import { LogDemuxer } from './demux.js';
 import { endpointUrl, type Endpoint } from './endpoint.js';
 import { httpGet, readBody, type Query } from './http.js';
+import { openDirectLog } from './log-file.js';
 import { coalesce, streamGet, type StreamedBody } from './stream-get.js';
 import { parseContainerList, parseInspect } from './parse.js';
 import {
@@ -17,6 +18,7 @@ import {
   type EngineDescription,
   type LogOptions,
   type LogStream,
+  type LogTarget,
   type RuntimeInfo,
   type RuntimeName,
 } from './types.js';
@@ -135,7 +137,9 @@ export class ApiRuntime implements ContainerRuntime {
     return parseInspect(await this.#getJson(`/containers/${encodeURIComponent(id)}/json`, {}, signal, 'inspect'));
   }
 
-  logs(container: { readonly id: string; readonly tty: boolean }, options: LogOptions, signal?: AbortSignal): LogStream {
+  logs(container: LogTarget, options: LogOptions, signal?: AbortSignal): LogStream {
+    const direct = openDirectLog(container, options, { name: this.name, transport: 'api', endpoint: this.endpoint }, signal);
+    if (direct !== null) return direct;
     const out = new PassThrough();
     const finished = this.#streamLogs(container, options, out, signal);
     // The caller learns of failure through `finished`, after `out` has ended with what did arrive.

@@ -1,4 +1,5 @@
 import { EngineErrorHoldback } from './holdback.js';
+import { openDirectLog } from './log-file.js';
 import { isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
 import {
   ContainerGoneError,
@@ -10,6 +11,7 @@ import {
   type EngineDescription,
   type LogOptions,
   type LogStream,
+  type LogTarget,
   type RuntimeInfo,
   type RuntimeName,
 } from './types.js';
@@ -71,7 +73,9 @@ export class CliRuntime implements ContainerRuntime {
     return parseInspect(raw);
   }
 
-  logs(container: { readonly id: string }, options: LogOptions, signal?: AbortSignal): LogStream {
+  logs(container: LogTarget, options: LogOptions, signal?: AbortSignal): LogStream {
+    const direct = openDirectLog(container, options, { name: this.name, transport: 'cli', env: this.#env }, signal);
+    if (direct !== null) return direct;
     // `2>&1` inside the engine's own process: stdout and stderr share one pipe, so the interleaving is
     // the engine's, as `podman logs c > f 2>&1` gives it. `exec` leaves no shell behind to orphan.
     const args = ['-c', 'exec "$0" "$@" 2>&1', this.command, 'logs', ...logFlags(options), container.id];

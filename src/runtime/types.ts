@@ -39,6 +39,13 @@ export interface ContainerDetails {
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The log driver as the inspect names it (`json-file`, `k8s-file`, `journald`, `none`…); null when absent.
+   * podman's compat API says `json-file` for its k8s-file logs.
+   */
+  readonly logDriver?: string | null;
+  /** The log file on the engine's host (docker `LogPath`, podman `HostConfig.LogConfig.Path`); null when none. */
+  readonly logPath?: string | null;
   /** The engine's inspect object, untouched. */
   readonly raw: unknown;
 }
@@ -82,6 +89,19 @@ export interface LogOptions {
    * they are without it (the engine is asked for timestamps and they are taken off again).
    */
   readonly lineTimes?: boolean | undefined;
+  /**
+   * Read the engine's own log file when that gives the engine CLI's bytes exactly (default true; env
+   * `MUST_GATHER_DIRECT_LOGS=0` turns it off for a run): see `openDirectLog` in log-file.ts.
+   */
+  readonly direct?: boolean | undefined;
+}
+
+/** Which container's log to read, and what its inspect says of how the engine stores it. */
+export interface LogTarget {
+  readonly id: string;
+  readonly tty: boolean;
+  readonly logDriver?: string | null | undefined;
+  readonly logPath?: string | null | undefined;
 }
 
 /** Where a log's bytes came from: the engine's API or CLI, or its log file read directly. */
@@ -140,9 +160,10 @@ export interface ContainerRuntime {
   inspect(id: string, signal?: AbortSignal): Promise<ContainerDetails>;
   /**
    * Stream the container's log, byte for byte as the engine returns it. `tty` (from inspect) says whether
-   * the engine sends it raw or multiplexed. The caller must consume `stream`.
+   * the engine sends it raw or multiplexed; `logDriver`/`logPath` let a local engine's log file be read
+   * directly. The caller must consume `stream`.
    */
-  logs(container: { readonly id: string; readonly tty: boolean }, options: LogOptions, signal?: AbortSignal): LogStream;
+  logs(target: LogTarget, options: LogOptions, signal?: AbortSignal): LogStream;
 }
 
 /** The engine refused or failed a command. */

@@ -221,6 +221,8 @@ describe.each(NAMES)('CliRuntime inspect [%s]', (name) => {
       startedAt: '2026-11-22T02:01:49Z',
       finishedAt: null,
       labels: { a: 'b' },
+      logDriver: null,
+      logPath: null,
       raw,
     });
     expect(t.engine.argsOf('inspect')).toEqual(['inspect', '--type', 'container', ID]);
