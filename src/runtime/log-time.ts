@@ -12,22 +12,36 @@ import type { LineJoiner, StreamId } from './line-join.js';
 const MAX_TIME_PREFIX = '2026-12-02T00:11:19.160296588+01:00 '.length;
 
 const SPACE = 0x20;
-const PREFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** What each byte of `2026-12-02T00:11:19` must be: a digit (0) or this character. */
+const CLOCK = Array.from('0000-00-00T00:00:00', (c) => (c === '0' ? 0 : c.charCodeAt(0)));
+
+const isDigit = (byte: number | undefined): boolean => byte !== undefined && byte >= 0x30 && byte <= 0x39;
 
 /**
  * The time of a prefix `bytes[start, end)` (without its space), in UTC with the engine's fraction digits;
- * null when those bytes are not a timestamp.
+ * null when those bytes are not a timestamp. Checked byte by byte, not with a RegExp: it runs once per log
+ * entry.
  */
 export function parseTimePrefix(bytes: Buffer, start: number, end: number): string | null {
   if (end - start < 20 || end - start > MAX_TIME_PREFIX - 1) return null;
-  const text = bytes.toString('latin1', start, end);
-  const match = PREFIX.exec(text);
-  if (match === null) return null;
-  const [, clock = '', fraction = '', zone = 'Z'] = match;
-  if (zone === 'Z') return text;
-  const ms = Date.parse(`${clock}${zone}`);
+  for (let i = 0; i < CLOCK.length; i++) {
+    const want = CLOCK[i] as number;
+    const byte = bytes[start + i];
+    if (want === 0 ? !isDigit(byte) : byte !== want) return null;
+  }
+  let at = start + CLOCK.length;
+  const fractionStart = at;
+  if (bytes[at] === 0x2e) {
+    do at++;
+    while (at < end && isDigit(bytes[at]));
+    if (at - fractionStart < 2 || at - fractionStart > 10) return null;
+  }
+  if (at === end - 1 && bytes[at] === 0x5a) return bytes.toString('latin1', start, end);
+  const zone = bytes.toString('latin1', at, end);
+  if (!/^[+-]\d{2}:\d{2}$/.test(zone)) return null;
+  const ms = Date.parse(`${bytes.toString('latin1', start, fractionStart)}${zone}`);
   if (Number.isNaN(ms)) return null;
-  return `${new Date(ms).toISOString().slice(0, 19)}${fraction}Z`;
+  return `${new Date(ms).toISOString().slice(0, 19)}${bytes.toString('latin1', fractionStart, at)}Z`;
 }
 
 /**
@@ -35,9 +49,8 @@ export function parseTimePrefix(bytes: Buffer, start: number, end: number): stri
  * could be (the caller then has no prefix, or has not got all of it yet).
  */
 function prefixEnd(bytes: Buffer, start: number, end: number = bytes.length): number {
-  const limit = Math.min(end, start + MAX_TIME_PREFIX);
-  const at = bytes.subarray(start, limit).indexOf(SPACE);
-  return at >= 0 ? start + at : -1;
+  const at = bytes.indexOf(SPACE, start);
+  return at >= 0 && at < Math.min(end, start + MAX_TIME_PREFIX) ? at : -1;
 }
 
 /** An entry's prefix, read: its time, and where the entry's bytes resume. */
