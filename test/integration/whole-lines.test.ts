@@ -93,7 +93,7 @@ for (const name of ENGINES) {
       const ids: Record<'writer' | 'long' | 'tty', string> = { writer: '', long: '', tty: '' };
       beforeAll(() => {
         const start = (suffix: string, flags: string[], script: string): string =>
-          engine(name, ['run', '-d', '--name', `${service}_${suffix}`, ...flags, TEST_IMAGE, 'sh', '-c', script]).trim();
+          engine(name, ['run', '-d', '--network', 'none', '--name', `${service}_${suffix}`, ...flags, TEST_IMAGE, 'sh', '-c', script]).trim();
         ids.writer = start('writer', [], WRITER);
         ids.long = start('long', [], LONG_LINE);
         ids.tty = start('tty', ['-t'], TTY);
