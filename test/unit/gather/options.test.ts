@@ -42,7 +42,7 @@ describe('resolveOptions defaults', () => {
       concurrency: DEFAULT_CONCURRENCY,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       containerTimeoutMs: null,
-      logs: { since: undefined, until: undefined, tail: undefined, timestamps: false },
+      logs: { since: undefined, until: undefined, tail: undefined, timestamps: false, direct: true },
       redact: true,
       redactPatterns: [],
       maxLogBytes: null,
@@ -158,15 +158,22 @@ describe('resolveOptions values', () => {
     expect(usageError(() => resolve({ service: 'sp', until })).message).toContain(`invalid until ${JSON.stringify(until)}`);
   });
 
+  it('reads engine log files directly unless MUST_GATHER_DIRECT_LOGS=0', () => {
+    expect(resolve({ service: 'sp' }).logs.direct).toBe(true);
+    expect(resolve({ service: 'sp', env: { MUST_GATHER_DIRECT_LOGS: '0' } }).logs.direct).toBe(false);
+    expect(resolve({ service: 'sp', env: { MUST_GATHER_DIRECT_LOGS: '1' } }).logs.direct).toBe(true);
+  });
+
   it('passes valid log options through', () => {
     expect(
       resolve({ service: 'sp', since: '2026-01-02T03:04:05+01:00', until: '10m', tail: '50', timestamps: true }).logs,
-    ).toEqual({ since: '2026-01-02T03:04:05+01:00', until: '10m', tail: '50', timestamps: true });
+    ).toEqual({ since: '2026-01-02T03:04:05+01:00', until: '10m', tail: '50', timestamps: true, direct: true });
     expect(resolve({ service: 'sp', since: '1767323045', until: '2026-01-02T03:04:05Z' }).logs).toEqual({
       since: '1767323045',
       until: '2026-01-02T03:04:05Z',
       tail: undefined,
       timestamps: false,
+      direct: true,
     });
   });
 
