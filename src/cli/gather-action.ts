@@ -22,6 +22,7 @@ export interface CliFlags {
   transport?: TransportChoice;
   outputDir?: string;
   archive?: boolean;
+  engineInfo?: boolean;
   json?: boolean;
   since?: string;
   until?: string;
@@ -119,6 +120,7 @@ export async function gatherFromCli(service: string, components: string[], flags
       ...(flags.transport ? { transport: flags.transport } : {}),
       ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
       archive: flags.archive === true,
+      engineInfo: flags.engineInfo === true,
       since: flags.since,
       until: flags.until,
       tail: flags.tail,

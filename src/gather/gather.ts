@@ -125,8 +125,8 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
     within: `within ${resolved.timeoutMs / 1000} s (--timeout)`,
   };
   const detected = await detectPhase(scope);
-  // podman takes ~0.2 s to describe itself: ask now, while containers are listed and collected.
-  const descriptions = new Map(detected.engines.map((engine) => [engine, describeEngine(engine.runtime, scope.signal)]));
+  // Asked now, answered while containers are listed and collected (with --engine-info podman takes ~0.2 s).
+  const descriptions = new Map(detected.engines.map((engine) => [engine, describeEngine(engine.runtime, resolved.engineInfo, scope.signal)]));
   const { selected, listed, engines, warnings: choiceWarnings } = await selectPhase(scope, detected.engines, detected.unanswered);
   if (selected.length === 0) return nothingMatched(scope, listed, choiceWarnings);
   const runtimes = listed.runtimes;

@@ -107,16 +107,17 @@ export class ApiRuntime implements ContainerRuntime {
     return identifyEngine(await this.#getJson('/version', {}, signal, 'version'));
   }
 
-  async describe(signal?: AbortSignal): Promise<EngineDescription> {
+  async describe(signal?: AbortSignal, options: { readonly info?: boolean } = {}): Promise<EngineDescription> {
+    const info = options.info ? this.#getJson('/info', {}, signal, 'info') : Promise.resolve(null);
     if (this.name === 'podman') {
       // podman's /version takes ~0.3 s (it runs conmon and the OCI runtime to ask theirs); its _ping headers
       // carry the versions that matter, in milliseconds.
-      const [headers, info] = await Promise.all([this.#pingHeaders(signal), this.#getJson('/info', {}, signal, 'info')]);
+      const [headers, infoDoc] = await Promise.all([this.#pingHeaders(signal), info]);
       const versionInfo = { source: '_ping headers', server: headers.server, apiVersion: headers['api-version'], libpodApiVersion: headers['libpod-api-version'] };
-      return { versionInfo, info };
+      return { versionInfo, info: infoDoc };
     }
-    const [versionInfo, info] = await Promise.all([this.#getJson('/version', {}, signal, 'version'), this.#getJson('/info', {}, signal, 'info')]);
-    return { versionInfo, info };
+    const [versionInfo, infoDoc] = await Promise.all([this.#getJson('/version', {}, signal, 'version'), info]);
+    return { versionInfo, info: infoDoc };
   }
 
   async #pingHeaders(signal?: AbortSignal): Promise<Record<string, string | string[] | undefined>> {
