@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gather } from '../../src/index.js';
 import type { TransportName } from '../../src/runtime/types.js';
+import { runBin } from '../helpers/run-cli.js';
 import { API_SOCKETS, describeWithEngine, engine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 
 /** A unix socket that forwards to `target` and records each request line's method and path. */
@@ -106,6 +107,17 @@ for (const name of ENGINES) {
         // Both engines' compat /info carry the engine's ID and its container count.
         expect(typeof info?.ID).toBe('string');
         expect(typeof info?.Containers).toBe('number');
+      });
+
+      it('the built CLI passes --engine-info on (and runtime.json has no info without it)', async () => {
+        const read = async (extra: string[]) => {
+          const cli = await runBin([service, '--runtime', name, '--output-dir', tempDir(), '--json', ...extra]);
+          expect(cli.code).toBe(0);
+          const dir = (JSON.parse(cli.stdout) as { outputDir: string }).outputDir;
+          return JSON.parse(readFileSync(join(dir, 'runtime.json'), 'utf8')) as { info: { ID?: unknown } | null };
+        };
+        expect((await read([])).info).toBeNull();
+        expect(typeof (await read(['--engine-info'])).info?.ID).toBe('string');
       });
 
       for (const transport of ['cli'] as const satisfies readonly TransportName[]) {
