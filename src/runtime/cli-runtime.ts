@@ -47,12 +47,12 @@ export class CliRuntime implements ContainerRuntime {
     return { name: this.name, transport: 'cli', version: engineVersion(versionInfo), endpoint: this.command };
   }
 
-  async describe(signal?: AbortSignal): Promise<EngineDescription> {
+  async describe(signal?: AbortSignal, options: { readonly info?: boolean } = {}): Promise<EngineDescription> {
     const [versionInfo, info] = await Promise.all([
       this.#run(['version', '--format', this.#jsonFormat], signal),
-      this.#run(['info', '--format', this.#jsonFormat], signal),
+      options.info ? this.#run(['info', '--format', this.#jsonFormat], signal) : null,
     ]);
-    return { versionInfo: JSON.parse(versionInfo) as unknown, info: JSON.parse(info) as unknown };
+    return { versionInfo: JSON.parse(versionInfo) as unknown, info: info === null ? null : (JSON.parse(info) as unknown) };
   }
 
   /** docker needs a Go template for JSON; podman takes `json`. */

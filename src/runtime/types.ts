@@ -116,9 +116,14 @@ export interface RuntimeInfo {
   readonly endpoint: string;
 }
 
-/** The engine's own `version` and `info` documents, for runtime.json (podman takes ~0.3 s to produce them). */
+/**
+ * What the engine says of itself, for runtime.json: its `version` document (over podman's API, the `_ping`
+ * headers that carry the same versions: its `/version` takes ~0.3 s) and, only when asked, its `info`
+ * document (podman takes 0.15–0.28 s to make one).
+ */
 export interface EngineDescription {
   readonly versionInfo: unknown;
+  /** The engine's `info` document, or null when it was not asked for. */
   readonly info: unknown;
 }
 
@@ -152,8 +157,8 @@ export interface ContainerRuntime {
   readonly transport: TransportName;
   /** Confirm the engine answers and say which it is (one cheap call). */
   info(signal?: AbortSignal): Promise<RuntimeInfo>;
-  /** The engine's `version` and `info` documents. */
-  describe(signal?: AbortSignal): Promise<EngineDescription>;
+  /** The engine's `version` document, and with `info: true` its `info` document too. */
+  describe(signal?: AbortSignal, options?: { readonly info?: boolean }): Promise<EngineDescription>;
   /** All containers, any state. With `labels` (`key=value` or `key`), only those carrying every label. */
   list(options?: { labels?: readonly string[]; signal?: AbortSignal }): Promise<ContainerSummary[]>;
   /** Throws {@link ContainerGoneError} when the container no longer exists. */

@@ -39,6 +39,7 @@ describe('resolveOptions defaults', () => {
       outputDir: DEFAULT_OUTPUT_DIR,
       outputDirSource: 'default',
       archive: false,
+      engineInfo: false,
       concurrency: DEFAULT_CONCURRENCY,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       containerTimeoutMs: null,
@@ -206,6 +207,11 @@ describe('resolveOptions values', () => {
     for (const outputDir of ['', '   ', '/tmp/a\0b']) {
       expect(usageError(() => resolve({ service: 'sp', outputDir })).message).toBe(`invalid output directory ${JSON.stringify(outputDir)}`);
     }
+  });
+
+  it('asks for the engine info document only for engineInfo: true', () => {
+    expect(resolve({ service: 'sp', engineInfo: true }).engineInfo).toBe(true);
+    expect(resolve({ service: 'sp', engineInfo: 'yes' as unknown as boolean }).engineInfo).toBe(false);
   });
 
   it('sets archive only for true', () => {
