@@ -10,13 +10,14 @@
  * MAX_LINE_BYTES of its log line.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Readable, Transform } from 'node:stream';
 import type { LineTimes } from '../runtime/line-join.js';
 import { formatSize } from '../_util/units.js';
 import { TIMELINE_FILE, timelinePartsPathOf } from './layout.js';
 import { ScratchFolder } from './scratch.js';
+import { NO_TIME, TIME_WIDTH, TimelineMerge, type TimelinePlace } from './timeline-merge.js';
 import { writeStreamToFile, type FileRecord } from './write.js';
 
 /** Bytes of one log line kept in the timeline; the rest is left out and said so (the .log has it). */
@@ -24,14 +25,10 @@ export const MAX_LINE_BYTES = 64 * 1024;
 /** A container's lines kept in the timeline at most (its last ones), unless --max-log-size is smaller. */
 export const DEFAULT_MAX_BYTES_PER_CONTAINER = 64 * 1024 * 1024;
 
-/** `2026-01-14T15:25:09.733123456Z`: every time has nine fraction digits, so the column is aligned. */
-const TIME_WIDTH = 30;
-/** Where a line has no engine timestamp; it sorts right after the line before it of its container. */
-const NO_TIME = '-'.padEnd(TIME_WIDTH);
 const NEWLINE = 0x0a;
-const READ_CHUNK = 64 * 1024;
-/** Output is handed to the file in batches of about this size, not a write per line. */
-const WRITE_BATCH = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+/** Records are built into buffers of this size (a longer record gets one of its own). */
+const BUILD_BYTES = 64 * 1024;
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/i;
 
@@ -66,15 +63,26 @@ export interface LogCut {
   readonly headBytes: number;
 }
 
+/** Records bound for one file of the ring; `turn`: the ring turns to its other file before they are written. */
+interface Batch {
+  readonly bytes: Buffer;
+  readonly lines: number;
+  readonly turn: boolean;
+}
+
 /** One container's lines on their way to the timeline: written to a ring of two files. */
 class Part {
   readonly label: string;
   readonly #times: LineTimes;
   readonly #segmentBytes: number;
+  /** ` <label> | `, the bytes between a record's time and its line. */
+  readonly #infix: Buffer;
   /** The ring's files: [older, newer]; the newer is written. */
   readonly #files: [string, string];
   #lineCounts: [number, number] = [0, 0];
-  #segmentFill = 0;
+  /** Bytes of records assigned to the ring's newer file (they may still be on their way to it). */
+  #fill = 0;
+  #started = false;
   #out: WriteStream | null = null;
   #closing: Promise<void> = Promise.resolve();
   /** Lines seen, and lines of them left out at the start when the ring turned. */
@@ -85,14 +93,24 @@ class Part {
   #headLines = 0;
   readonly #cut: LogCut | null;
   error: string | null = null;
-  // The line being assembled: at most MAX_LINE_BYTES of it are kept, the rest counted.
+  // The line being assembled across chunks: at most MAX_LINE_BYTES of it are kept, the rest counted.
   #pieces: Buffer[] = [];
   #kept = 0;
   #over = 0;
   #open = false;
+  // Records are built in `#buf`: the batch being built is `#buf[#batchStart, #pos)`.
+  #buf: Buffer = EMPTY;
+  #pos = 0;
+  #batchStart = 0;
+  #batchLines = 0;
+  #batches: Batch[] = [];
+  // The last time read, and how it is shown (podman's whole seconds repeat from line to line).
+  #lastTime = '';
+  #lastShown: Buffer = Buffer.from(NO_TIME, 'latin1');
 
   constructor(label: string, times: LineTimes, segmentBytes: number, files: [string, string], cut: LogCut | null) {
     this.label = label;
+    this.#infix = Buffer.from(` ${label} | `);
     this.#cut = cut;
     this.#times = times;
     this.#segmentBytes = segmentBytes;
@@ -118,14 +136,24 @@ class Part {
     return logLine + (this.lines - logLines);
   }
 
-  /** The timeline records of the whole lines in `chunk` (the last, unfinished one is held). */
-  records(chunk: Buffer): Buffer[] {
+  /** The timeline records of the whole lines in `chunk`, in batches (the last, unfinished line is held). */
+  records(chunk: Buffer): Batch[] {
     this.#countHead(chunk);
-    const out: Buffer[] = [];
     let start = 0;
-    for (let nl = chunk.indexOf(NEWLINE); nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
-      this.#keep(chunk.subarray(start, nl));
-      out.push(this.#record());
+    let nl = chunk.indexOf(NEWLINE);
+    if (nl >= 0 && this.#open) {
+      this.#keep(chunk.subarray(0, nl));
+      this.#addHeld();
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
+    }
+    for (; nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
+      // The usual line, whole in this chunk and not too long: copied into its record straight from the chunk.
+      if (nl - start <= MAX_LINE_BYTES) this.#add(chunk.subarray(start, nl + 1));
+      else {
+        this.#keep(chunk.subarray(start, nl));
+        this.#addHeld();
+      }
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -134,18 +162,19 @@ class Part {
       const last = this.#pieces.length - 1;
       if (last >= 0) this.#pieces[last] = Buffer.from(this.#pieces[last] as Buffer);
     }
-    return out;
+    return this.#take();
+  }
+
+  /** The record of the log's last line, when it does not end with a newline. */
+  rest(): Batch[] {
+    if (this.#open) this.#addHeld();
+    return this.#take();
   }
 
   #countHead(chunk: Buffer): void {
     const headLeft = this.#cut === null ? 0 : Math.max(0, this.#cut.headBytes - this.#bytes);
     this.#bytes += chunk.length;
     for (let at = chunk.indexOf(NEWLINE); at >= 0 && at < headLeft; at = chunk.indexOf(NEWLINE, at + 1)) this.#headLines++;
-  }
-
-  /** The record of the log's last line, when it does not end with a newline. */
-  rest(): Buffer | null {
-    return this.#open ? this.#record() : null;
   }
 
   #keep(piece: Buffer): void {
@@ -158,44 +187,75 @@ class Part {
     this.#kept += taken.length;
   }
 
-  #record(): Buffer {
-    // The line's time was queued before its last byte left the engine's stream: it is there by now. A
-    // redacted multi-line secret is one line here, so times may outnumber lines: the extras stay unused.
-    const time = timelineTime(this.#times.shift() ?? '') || NO_TIME;
+  /** Add the held line's record. */
+  #addHeld(): void {
     const over = this.#over > 0 ? ` [must-gather: ${this.#over} more bytes of this line are in the log, not in the timeline]` : '';
-    const record = Buffer.concat([Buffer.from(`${time} ${this.label} | `), ...this.#pieces, Buffer.from(`${over}\n`)]);
-    this.lines++;
+    this.#add(Buffer.concat([...this.#pieces, Buffer.from(`${over}\n`)]));
     this.#pieces = [];
     this.#kept = 0;
     this.#over = 0;
     this.#open = false;
-    return record;
   }
 
-  /** Write records to the ring; resolves when the file can take more. */
-  async write(records: readonly Buffer[]): Promise<void> {
-    if (this.error !== null || records.length === 0) return;
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    for (const record of records) {
-      if (this.#out === null || this.#segmentFill >= this.#segmentBytes) {
-        await this.#drainInto(batch, batchBytes);
-        batch = [];
-        batchBytes = 0;
-        await this.#turn();
-      }
-      batch.push(record);
-      batchBytes += record.length;
-      this.#segmentFill += record.length;
-      this.#lineCounts[1]++;
+  /**
+   * Add the record of `line` (newline included) to the batch: `<time> <label> | <line>`. The ring turns
+   * first when the newer file has its share. Records are copied into one buffer after the other: a batch
+   * is a slice of it, never a buffer per line.
+   */
+  #add(line: Buffer): void {
+    if (!this.#started || this.#fill >= this.#segmentBytes) {
+      this.#endBatch();
+      this.#started = true;
+      this.#fill = 0;
+      this.#batches.push({ bytes: EMPTY, lines: 0, turn: true });
     }
-    await this.#drainInto(batch, batchBytes);
+    const size = TIME_WIDTH + this.#infix.length + line.length;
+    if (this.#buf.length - this.#pos < size) {
+      this.#endBatch();
+      this.#buf = Buffer.allocUnsafe(Math.max(BUILD_BYTES, size));
+      this.#pos = 0;
+      this.#batchStart = 0;
+    }
+    // The line's time was queued before its last byte left the engine's stream: it is there by now. A
+    // redacted multi-line secret is one line here, so times may outnumber lines: the extras stay unused.
+    const time = this.#times.shift() ?? '';
+    if (time !== this.#lastTime) {
+      this.#lastTime = time;
+      this.#lastShown = Buffer.from(timelineTime(time) || NO_TIME, 'latin1');
+    }
+    const buf = this.#buf;
+    this.#pos += this.#lastShown.copy(buf, this.#pos);
+    this.#pos += this.#infix.copy(buf, this.#pos);
+    this.#pos += line.copy(buf, this.#pos);
+    this.#batchLines++;
+    this.#fill += size;
+    this.lines++;
   }
 
-  async #drainInto(batch: Buffer[], bytes: number): Promise<void> {
-    const out = this.#out;
-    if (out === null || bytes === 0) return;
-    if (!out.write(batch.length === 1 ? batch[0] : Buffer.concat(batch, bytes))) await once(out, 'drain');
+  /** End the batch being built. */
+  #endBatch(): void {
+    if (this.#batchLines === 0) return;
+    this.#batches.push({ bytes: this.#buf.subarray(this.#batchStart, this.#pos), lines: this.#batchLines, turn: false });
+    this.#batchStart = this.#pos;
+    this.#batchLines = 0;
+  }
+
+  #take(): Batch[] {
+    this.#endBatch();
+    const batches = this.#batches;
+    this.#batches = [];
+    return batches;
+  }
+
+  /** Write batches to the ring; resolves when the file can take more. */
+  async write(batches: readonly Batch[]): Promise<void> {
+    for (const batch of batches) {
+      if (this.error !== null) return;
+      if (batch.turn) await this.#turn();
+      this.#lineCounts[1] += batch.lines;
+      const out = this.#out;
+      if (out !== null && batch.bytes.length > 0 && !out.write(batch.bytes)) await once(out, 'drain');
+    }
   }
 
   /** Start the next file of the ring: the newer becomes the older, the older's lines are left out. */
@@ -206,7 +266,6 @@ class Part {
       this.#lineCounts = [this.#lineCounts[1], 0];
       this.#files.reverse();
     }
-    this.#segmentFill = 0;
     await rm(this.#files[1], { force: true });
     this.#out = createWriteStream(this.#files[1], { flags: 'wx', mode: 0o600 });
   }
@@ -230,14 +289,6 @@ class Part {
   }
 }
 
-/** Where a log's line landed in timeline.log. */
-interface TimelinePlace {
-  /** 1-based line number in timeline.log. */
-  readonly line: number;
-  /** The time the timeline shows for it ('' when the engine gave none). */
-  readonly time: string;
-}
-
 /** What {@link Timeline.write} wrote. */
 export interface TimelineWritten {
   readonly file: FileRecord;
@@ -248,22 +299,6 @@ export interface TimelineWritten {
   readonly places: ReadonlyMap<string, ReadonlyMap<number, TimelinePlace>>;
   /** Containers whose timeline files could not be written, and why: they are not in the timeline. */
   readonly missing: readonly { readonly name: string; readonly error: string }[];
-}
-
-/** A line of a part's files, or the note that its earlier lines were left out (no line of the log). */
-interface PartLine {
-  readonly bytes: Buffer;
-  readonly note: boolean;
-}
-
-/** One container's timeline lines while they are merged: the line at hand and its sort key. */
-interface Cursor {
-  readonly part: Part;
-  readonly lines: AsyncIterator<PartLine>;
-  /** 1-based line number, in what the tap saw, of the line at hand. */
-  lineNo: number;
-  line: PartLine | null;
-  key: string;
 }
 
 /**
@@ -298,7 +333,7 @@ export class Timeline {
     const n = this.#parts.length;
     const part = new Part(label, times, this.#segmentBytes, [this.#scratch.file(`${n}-a`), this.#scratch.file(`${n}-b`)], cut);
     this.#parts.push(part);
-    const write = (records: readonly Buffer[], then: () => void): void => {
+    const write = (records: readonly Batch[], then: () => void): void => {
       part.write(records).then(then, (error: unknown) => {
         part.fail(error);
         then();
@@ -309,8 +344,7 @@ export class Timeline {
         write(part.records(chunk), () => callback(null, chunk));
       },
       flush(callback) {
-        const rest = part.rest();
-        write(rest === null ? [] : [rest], () => {
+        write(part.rest(), () => {
           part.close().then(() => callback(), (error: unknown) => {
             part.fail(error);
             callback();
@@ -333,40 +367,15 @@ export class Timeline {
     const parts = [...this.#parts].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
     // A log cut short closes its part as its pipeline is torn down, which may still be under way.
     await Promise.all(parts.map((p) => p.close().catch((error: unknown) => p.fail(error))));
-    const usable = parts.filter((p) => p.error === null);
-    const places = new Map<string, Map<number, TimelinePlace>>();
-    let lines = 0;
-    const merged = async function* (this: Timeline): AsyncGenerator<Buffer> {
-      const cursors: Cursor[] = [];
-      for (const part of usable) {
-        const cursor: Cursor = { part, lines: this.#linesOf(part), lineNo: part.leftOut, line: null, key: '' };
-        if (await advance(cursor)) cursors.push(cursor);
-      }
-      let batch: Buffer[] = [];
-      let batchBytes = 0;
-      while (cursors.length > 0) {
-        let at = 0;
-        for (let i = 1; i < cursors.length; i++) if ((cursors[i] as Cursor).key < (cursors[at] as Cursor).key) at = i;
-        const cursor = cursors[at] as Cursor;
-        const line = (cursor.line as PartLine).bytes;
-        lines++;
-        if (!(cursor.line as PartLine).note && wanted.get(cursor.part.label)?.has(cursor.lineNo)) {
-          const found = places.get(cursor.part.label) ?? new Map<number, TimelinePlace>();
-          found.set(cursor.lineNo, { line: lines, time: line.toString('latin1', 0, TIME_WIDTH).trim().replace(/^-$/, '') });
-          places.set(cursor.part.label, found);
-        }
-        batch.push(line);
-        batchBytes += line.length;
-        if (batchBytes >= WRITE_BATCH) {
-          yield Buffer.concat(batch, batchBytes);
-          batch = [];
-          batchBytes = 0;
-        }
-        if (!(await advance(cursor))) cursors.splice(at, 1);
-      }
-      if (batchBytes > 0) yield Buffer.concat(batch, batchBytes);
-    };
-    const file = await writeStreamToFile(Readable.from(merged.call(this), { objectMode: false }), runDir, TIMELINE_FILE, 'timeline');
+    const note = (p: Part): string | null =>
+      p.leftOut === 0
+        ? null
+        : `[must-gather: the first ${p.leftOut} lines of this container are not in the timeline, which keeps the last ${formatSize(this.#bound)} of each container; its .log has them]`;
+    // Placed at the time of the first line kept, so the note reads where the container's kept lines begin.
+    const sources = parts.filter((p) => p.error === null).map((p) => ({ label: p.label, files: p.files(), leftOut: p.leftOut, note: note(p) }));
+    const merge = new TimelineMerge(sources, wanted);
+    const file = await writeStreamToFile(Readable.from(merge.batches(), { objectMode: false }), runDir, TIMELINE_FILE, 'timeline');
+    const { places, lines } = merge;
     return {
       file,
       lines,
@@ -376,22 +385,6 @@ export class Timeline {
         a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
       ),
     };
-  }
-
-  /** A part's records, oldest first; a note first when its earlier lines were left out. */
-  async *#linesOf(part: Part): AsyncGenerator<PartLine> {
-    let first = true;
-    for (const file of part.files()) {
-      for await (const line of readLines(file)) {
-        if (first && part.leftOut > 0) {
-          // Placed at the time of the first line kept, so it reads where the container's lines begin.
-          const note = `[must-gather: the first ${part.leftOut} lines of this container are not in the timeline, which keeps the last ${formatSize(this.#bound)} of each container; its .log has them]`;
-          yield { bytes: Buffer.concat([line.subarray(0, TIME_WIDTH + 1), Buffer.from(`${part.label} | ${note}\n`)]), note: true };
-        }
-        first = false;
-        yield { bytes: line, note: false };
-      }
-    }
   }
 
   /** A container whose lines cannot be in the timeline (its engine gave no timestamps), and why. */
@@ -407,50 +400,5 @@ export class Timeline {
   /** Remove the parts (after timeline.log was written, or when it never will be). */
   async discard(): Promise<void> {
     await this.#scratch.discard();
-  }
-}
-
-/**
- * The cursor's next line and its key: its time, or for a line without one the key of the line before it
- * (so it stays right after that line). False at the end.
- */
-async function advance(cursor: Cursor): Promise<boolean> {
-  const next = await cursor.lines.next();
-  if (next.done === true) {
-    cursor.line = null;
-    return false;
-  }
-  const line = next.value;
-  const time = line.bytes.toString('latin1', 0, TIME_WIDTH);
-  if (time !== NO_TIME) cursor.key = time;
-  if (!line.note) cursor.lineNo++;
-  cursor.line = line;
-  return true;
-}
-
-/** The lines of `file`, each with its newline, reading a chunk at a time (a line is at most a record). */
-async function* readLines(file: string): AsyncGenerator<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    let held: Buffer | null = null;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(READ_CHUNK);
-      const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK, null);
-      if (bytesRead === 0) break;
-      let data = chunk.subarray(0, bytesRead);
-      if (held !== null) {
-        data = Buffer.concat([held, data]);
-        held = null;
-      }
-      let start = 0;
-      for (let nl = data.indexOf(NEWLINE); nl >= 0; nl = data.indexOf(NEWLINE, start)) {
-        yield data.subarray(start, nl + 1);
-        start = nl + 1;
-      }
-      if (start < data.length) held = Buffer.from(data.subarray(start));
-    }
-    if (held !== null) yield held;
-  } finally {
-    await handle.close();
   }
 }
