@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gather } from '../../../src/index.js';
 import { LineTimes } from '../../../src/runtime/line-join.js';
-import type { ContainerRuntime, LogOptions } from '../../../src/runtime/types.js';
+import { EngineError, type ContainerRuntime, type LogOptions } from '../../../src/runtime/types.js';
 
 /** A container of the fake engine: its lines, each with the engine's time. */
 type FakeLog = readonly (readonly [time: string, text: string])[];
@@ -164,5 +164,27 @@ describe('gather() with two or more containers', () => {
     expect(readFileSync(join(dir, 'timeline.log'), 'utf8')).not.toContain('svc_cache_test');
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { timeline: { missing: unknown } };
     expect(manifest.timeline.missing).toEqual([{ name: 'svc_cache_test', error: 'the engine gave no timestamps for its lines' }]);
+  });
+
+  it('removes its private folder when a log fails half-way, and keeps the lines that had arrived', async () => {
+    const asked: LogOptions[] = [];
+    const engine = fakeEngine(LOGS, asked);
+    const logs = engine.logs.bind(engine);
+    engine.logs = (container, options) => {
+      if (container.id !== 'id-svc_db_test') return logs(container, options);
+      const times = new LineTimes();
+      times.push('2026-01-14T15:25:09.2Z');
+      // The engine sends one line, then the connection breaks.
+      const stream = Readable.from([Buffer.from('db starting\n')]);
+      const finished = Promise.reject(new EngineError('connection reset'));
+      finished.catch(() => {}); // collection awaits it once the stream has ended
+      return { stream, finished, times, source: () => 'api', linesCut: () => 0 };
+    };
+    const outputDir = join(parent, 'broken');
+    const result = await gather({ service: 'svc', outputDir, containerRuntime: engine });
+    const dir = result.outputDir as string;
+    expect(result.containers.find((c) => c.name === 'svc_db_test')?.error).toBe('logs failed: connection reset');
+    expect(readFileSync(join(dir, 'timeline.log'), 'utf8')).toContain('2026-01-14T15:25:09.200000000Z svc_db_test | db starting\n');
+    expect(readdirSync(outputDir)).toEqual([dir.split('/').pop()]);
   });
 });
