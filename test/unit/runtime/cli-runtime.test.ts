@@ -325,11 +325,58 @@ describe.each(NAMES)('CliRuntime logs [%s]', (name) => {
     expect(bytes.equals(content)).toBe(true);
   });
 
-  it('gives the container’s stderr in the same stream, as `logs > f 2>&1` does', async () => {
-    t.engine.answer('logs', { stdout: 'to stdout\n', stderr: 'to stderr\n' });
+  it('gives the container’s stderr in the same stream, each stream’s lines whole and in order', async () => {
+    // Each fd carries its stream's entries in order; how whole lines of the two interleave is the pipes'.
+    t.engine.answer('logs', { stdout: 'out 1\nout 2 in', stderr: 'err 1\nerr 2\n' });
     const logs = t.runtime.logs(CONTAINER, {});
-    expect((await drain(logs.stream)).toString('utf8')).toBe('to stdout\nto stderr\n');
+    const text = (await drain(logs.stream)).toString('utf8');
     expect(await outcome(logs.finished)).toBe('ok');
+    expect(text.length).toBe('out 1\nout 2 in'.length + 'err 1\nerr 2\n'.length);
+    expect(text.split('\n').filter((l) => l.startsWith('out'))).toEqual(['out 1', 'out 2 in']);
+    expect(text.split('\n').filter((l) => l.startsWith('err'))).toEqual(['err 1', 'err 2']);
+    // The unfinished last line is passed on at the end.
+    expect(text.endsWith('out 2 in')).toBe(true);
+  });
+
+  it('holds the engine’s error line out of stderr, keeping the container’s stderr lines before it', async () => {
+    t.engine.answer('logs', { stdout: 'hello\n', stderr: `Error: from the container\nwarning\n${String(texts.logsFailure.stderr)}`, exit: texts.logsFailure.exit });
+    const logs = t.runtime.logs(CONTAINER, {});
+    const text = (await drain(logs.stream)).toString('utf8');
+    expect(text.split('\n').sort()).toEqual(['', 'Error: from the container', 'hello', 'warning']);
+    expect(await outcome(logs.finished)).toEqual({ type: 'EngineError', message: String(texts.logsFailure.stderr).trim() });
+  });
+
+  describe('lineTimes', () => {
+    const T1 = '2026-12-02T00:11:32.069459242Z';
+    const T2 = '2026-12-02T00:11:33.5Z';
+
+    it('asks for --timestamps and takes each line’s prefix off again: the bytes are as without', async () => {
+      t.engine.answer('logs', { stdout: `${T1} one\n${T2} two\n`, stderr: `${T2} err\n` });
+      const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
+      const text = (await drain(logs.stream)).toString('utf8');
+      expect(await outcome(logs.finished)).toBe('ok');
+      expect(t.engine.argsOf('logs')).toEqual(['logs', '--timestamps', ID]);
+      expect(text.split('\n').sort()).toEqual(['', 'err', 'one', 'two']);
+      const times: string[] = [];
+      for (let time = logs.times?.shift(); time !== undefined; time = logs.times?.shift()) times.push(time);
+      // One per line, in the order the lines were passed on.
+      const expected = new Map([['one', T1], ['two', T2], ['err', T2]]);
+      expect(times).toEqual(text.split('\n').slice(0, -1).map((l) => expected.get(l)));
+    });
+
+    it('keeps the prefixes in the bytes when --timestamps was asked too, and still gives the times', async () => {
+      t.engine.answer('logs', { stdout: `${T1} one\n${T2} two\n` });
+      const logs = t.runtime.logs(CONTAINER, { lineTimes: true, timestamps: true });
+      expect((await drain(logs.stream)).toString('utf8')).toBe(`${T1} one\n${T2} two\n`);
+      expect([logs.times?.shift(), logs.times?.shift(), logs.times?.shift()]).toEqual([T1, T2, undefined]);
+    });
+
+    it('takes off the engine error line, which has no prefix', async () => {
+      t.engine.answer('logs', { stdout: `${T1} one\n`, ...texts.goneLogs });
+      const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
+      expect((await drain(logs.stream)).toString('utf8')).toBe('one\n');
+      expect(await outcome(logs.finished)).toEqual({ type: 'ContainerGoneError', message: String(texts.goneLogs.stderr).trim() });
+    });
   });
 
   it('keeps a last line that looks like an engine error when the engine succeeded', async () => {
@@ -367,7 +414,7 @@ describe.each(NAMES)('CliRuntime logs [%s]', (name) => {
     expect((await drain(logs.stream)).equals(content)).toBe(true);
     expect(await outcome(logs.finished)).toEqual({
       type: 'EngineError',
-      message: `${name} logs failed: Command failed with exit code 2: /bin/sh -c 'exec "$0" "$@" 2>&1' ${name} logs ${ID}`,
+      message: `${name} logs failed: Command failed with exit code 2: ${name} logs ${ID}`,
     });
   });
 });
