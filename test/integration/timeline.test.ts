@@ -79,7 +79,7 @@ for (const name of ENGINES) {
         const timeline = readFileSync(join(dir, 'timeline.log'), 'utf8').split('\n').slice(0, -1);
         expect(timeline.map((l) => l.slice(31))).toEqual(written.map((w) => `${w.container} | ${w.text}`));
         // Each time is the engine's own for that line (to the second: podman's API gives no fraction).
-        const engineTime = new Map(containers.flatMap((c) => engineTimes(name, c).map((e) => [`${c} | ${e.text}`, e.time] as const)));
+        const engineTime = new Map<string, string>(containers.flatMap((c) => engineTimes(name, c).map((e) => [`${c} | ${e.text}`, e.time] as const)));
         for (const line of timeline) {
           const time = line.slice(0, 30);
           expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
