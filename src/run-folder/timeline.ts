@@ -30,24 +30,18 @@ const EMPTY = Buffer.alloc(0);
 /** Records are built into buffers of this size (a longer record gets one of its own). */
 const BUILD_BYTES = 64 * 1024;
 
-const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/i;
+const UTC_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
 
 /**
- * An engine timestamp as the timeline shows it: UTC with nine fraction digits (docker's RFC 3339 "nano"
- * times drop trailing zeros; podman's API gives whole seconds, which read `.000000000`); '' when the
- * engine gave none or something that is no time.
+ * An engine timestamp (as {@link LineTimes} holds them: RFC 3339 in UTC, the runtime converted any offset)
+ * as the timeline shows it: nine fraction digits, so the column is aligned and sorts as text (docker's
+ * RFC 3339 "nano" times drop trailing zeros; podman's API gives whole seconds, which read `.000000000`);
+ * '' when the engine gave none or something else.
  */
 export function timelineTime(engineTime: string): string {
-  const match = RFC3339.exec(engineTime.trim());
+  const match = UTC_TIME.exec(engineTime);
   if (match === null) return '';
-  const [, seconds, fraction = '', zone] = match as unknown as [string, string, string | undefined, string];
-  let utc = seconds;
-  if (zone.toUpperCase() !== 'Z') {
-    const date = new Date(`${seconds}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
-    if (Number.isNaN(date.getTime())) return '';
-    utc = date.toISOString().slice(0, 19);
-  }
-  return `${utc}.${fraction.padEnd(9, '0')}Z`;
+  return `${match[1] as string}.${(match[2] ?? '').padEnd(9, '0')}Z`;
 }
 
 /** How a container is named in the timeline: its log's path without `.log` (`<engine>/<name>` with several engines). */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gather } from '../../../src/index.js';
+import { loadRun } from '../../../src/triage/verdict.js';
 import { LineTimes } from '../../../src/runtime/line-join.js';
 import { EngineError, type ContainerRuntime, type LogOptions } from '../../../src/runtime/types.js';
 
@@ -118,6 +119,8 @@ describe('gather() with two or more containers', () => {
       firstError: { line: 5, container: 'svc_db_test', time: '2026-01-14T15:25:09.500000000Z' },
     });
     expect(result.triage?.timeline?.firstError?.line).toBe(5);
+    // `must-gather report` reads it back from manifest.json: the saved folder says the same.
+    expect((await loadRun(dir)).timeline).toEqual({ path: 'timeline.log', lines: 8, firstError: { line: 5, container: 'svc_db_test', time: '2026-01-14T15:25:09.500000000Z' } });
     const listed = execFileSync('tar', ['-tzf', result.archivePath as string], { encoding: 'utf8' }).split('\n');
     expect(listed).toContain(`${dir.split('/').pop()}/timeline.log`);
     // The private folder beside the run folder is gone.
