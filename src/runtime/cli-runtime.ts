@@ -82,7 +82,8 @@ export class CliRuntime implements ContainerRuntime {
     const out = new PassThrough();
     // stdout and stderr in pipes of their own: the CLI writes each stream's entries, in order, to its own fd,
     // and the joiner keeps each stream's lines whole where one pipe would tear them as the engine stored them.
-    const flags = logFlags({ ...options, timestamps: options.timestamps === true || times !== null });
+    const prefixes = cliPrefixes(this.name, options);
+    const flags = logFlags({ ...options, timestamps: options.timestamps === true || prefixes !== null });
     const result = import('execa').then(({ execa }) => {
       const subprocess = execa(this.command, ['logs', ...flags, container.id], { ...this.#baseOptions(signal), stdout: 'pipe', stderr: 'pipe', buffer: false });
       subprocess.stderr.on('error', () => holdback.end());
@@ -98,7 +99,6 @@ export class CliRuntime implements ContainerRuntime {
       const r = await result;
       return r.failed && !r.isCanceled && r.exitCode !== undefined;
     });
-    const prefixes: PrefixMode | null = times === null ? null : options.timestamps === true ? 'keep' : 'strip';
     const merge = new StreamMerge(joiner, out, prefixes, this.name === 'docker' ? DOCKER_PARTIAL_BYTES : null);
     result.catch(() => merge.finish());
     const finished = merge.done.then(() =>
@@ -137,6 +137,18 @@ export class CliRuntime implements ContainerRuntime {
     if (isContainerGoneMessage(stderr)) throw new ContainerGoneError(detail);
     throw new EngineError(`${this.name} ${args[0]} failed: ${detail}`);
   }
+}
+
+/**
+ * How the CLI's `--timestamps` prefixes are read, or null when the CLI is not asked for them. `logs -t`
+ * prefixes every entry, and a line the engine stored in pieces has one per piece, mid-line: docker's pieces
+ * are 16 KiB (their prefixes are found), podman's fall where its reader caught a write, and a prefix there
+ * cannot be told from the container's own text. So podman's CLI is asked for them only when the user wants
+ * them in the bytes; otherwise its lines come without times ('') and its bytes stay exact.
+ */
+function cliPrefixes(name: RuntimeName, options: LogOptions): PrefixMode | null {
+  if (options.timestamps === true) return options.lineTimes === true ? 'keep' : null;
+  return options.lineTimes === true && name === 'docker' ? 'strip' : null;
 }
 
 function logFlags(options: LogOptions): string[] {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliRuntime } from '../../../src/runtime/cli-runtime.js';
+import type { LineTimes } from '../../../src/runtime/line-join.js';
 import { ContainerGoneError, EngineCancelledError, EngineError, type RuntimeName } from '../../../src/runtime/types.js';
 import { scriptedEngine, sleepersLeft, type ScriptedAnswer, type ScriptedEngine } from '../../helpers/hanging-engine.js';
 
@@ -350,19 +351,41 @@ describe.each(NAMES)('CliRuntime logs [%s]', (name) => {
     const T1 = '2026-12-02T00:11:32.069459242Z';
     const T2 = '2026-12-02T00:11:33.5Z';
 
-    it('asks for --timestamps and takes each line’s prefix off again: the bytes are as without', async () => {
-      t.engine.answer('logs', { stdout: `${T1} one\n${T2} two\n`, stderr: `${T2} err\n` });
-      const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
-      const text = (await drain(logs.stream)).toString('utf8');
-      expect(await outcome(logs.finished)).toBe('ok');
-      expect(t.engine.argsOf('logs')).toEqual(['logs', '--timestamps', ID]);
-      expect(text.split('\n').sort()).toEqual(['', 'err', 'one', 'two']);
+    const drainTimes = (logs: { times: LineTimes | null }): string[] => {
       const times: string[] = [];
       for (let time = logs.times?.shift(); time !== undefined; time = logs.times?.shift()) times.push(time);
-      // One per line, in the order the lines were passed on.
-      const expected = new Map([['one', T1], ['two', T2], ['err', T2]]);
-      expect(times).toEqual(text.split('\n').slice(0, -1).map((l) => expected.get(l)));
-    });
+      return times;
+    };
+
+    if (name === 'docker') {
+      it('asks for --timestamps and takes each line’s prefix off again: the bytes are as without', async () => {
+        t.engine.answer('logs', { stdout: `${T1} one\n${T2} two\n`, stderr: `${T2} err\n` });
+        const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
+        const text = (await drain(logs.stream)).toString('utf8');
+        expect(await outcome(logs.finished)).toBe('ok');
+        expect(t.engine.argsOf('logs')).toEqual(['logs', '--timestamps', ID]);
+        expect(text.split('\n').sort()).toEqual(['', 'err', 'one', 'two']);
+        // One per line, in the order the lines were passed on.
+        const expected = new Map([['one', T1], ['two', T2], ['err', T2]]);
+        expect(drainTimes(logs)).toEqual(text.split('\n').slice(0, -1).map((l) => expected.get(l)));
+      });
+
+      it('takes off the prefix after each 16 KiB piece of a long line', async () => {
+        const piece = 'p'.repeat(16 * 1024);
+        t.engine.answer('logs', { stdout: `${T1} ${piece}${T2} ${piece}${T2} end\n${T2} next\n` });
+        const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
+        expect((await drain(logs.stream)).toString('utf8')).toBe(`${piece}${piece}end\nnext\n`);
+        expect(drainTimes(logs)).toEqual([T1, T2]);
+      });
+    } else {
+      it('does not ask for --timestamps (a piece’s prefix mid-line cannot be found): exact bytes, no times', async () => {
+        t.engine.answer('logs', { stdout: 'one\ntwo\n' });
+        const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
+        expect((await drain(logs.stream)).toString('utf8')).toBe('one\ntwo\n');
+        expect(t.engine.argsOf('logs')).toEqual(['logs', ID]);
+        expect(drainTimes(logs)).toEqual(['', '']);
+      });
+    }
 
     it('keeps the prefixes in the bytes when --timestamps was asked too, and still gives the times', async () => {
       t.engine.answer('logs', { stdout: `${T1} one\n${T2} two\n` });
@@ -373,8 +396,8 @@ describe.each(NAMES)('CliRuntime logs [%s]', (name) => {
 
     it('takes off the engine error line, which has no prefix', async () => {
       t.engine.answer('logs', { stdout: `${T1} one\n`, ...texts.goneLogs });
-      const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
-      expect((await drain(logs.stream)).toString('utf8')).toBe('one\n');
+      const logs = t.runtime.logs(CONTAINER, { lineTimes: true, timestamps: true });
+      expect((await drain(logs.stream)).toString('utf8')).toBe(`${T1} one\n`);
       expect(await outcome(logs.finished)).toEqual({ type: 'ContainerGoneError', message: String(texts.goneLogs.stderr).trim() });
     });
   });
