@@ -81,6 +81,8 @@ class Part {
   #closing: Promise<void> = Promise.resolve();
   /** Lines seen, and lines of them left out at the start when the ring turned. */
   lines = 0;
+  /** Whether any line came with an engine time (podman's CLI, for one, gives none). */
+  timed = false;
   leftOut = 0;
   /** Bytes seen; newlines among the first `#cut.headBytes` of them. */
   #bytes = 0;
@@ -215,7 +217,9 @@ class Part {
     const time = this.#times.shift() ?? '';
     if (time !== this.#lastTime) {
       this.#lastTime = time;
-      this.#lastShown = Buffer.from(timelineTime(time) || NO_TIME, 'latin1');
+      const shown = timelineTime(time);
+      if (shown !== '') this.timed = true;
+      this.#lastShown = Buffer.from(shown || NO_TIME, 'latin1');
     }
     const buf = this.#buf;
     this.#pos += this.#lastShown.copy(buf, this.#pos);
@@ -366,6 +370,14 @@ export class Timeline {
         ? null
         : `[must-gather: the first ${p.leftOut} lines of this container are not in the timeline, which keeps the last ${formatSize(this.#bound)} of each container; its .log has them]`;
     // Placed at the time of the first line kept, so the note reads where the container's kept lines begin.
+    // A log whose lines have no times at all would only sit, whole, before every other: it is left out.
+    const untimed = parts.filter((p) => p.error === null && !p.timed && p.lines > 0);
+    for (const p of untimed) p.fail('the engine gave no timestamps for its lines');
+    const without = [...untimed.map((p) => p.label), ...this.#missing.map((m) => m.name)];
+    if (without.length > 0 && !parts.some((p) => p.error === null && p.timed)) {
+      // Nothing to order by: a timeline would be nothing but the logs one after the other.
+      throw new Error(`none of the containers' lines came with engine timestamps (${without.sort().join(', ')})`);
+    }
     const sources = parts.filter((p) => p.error === null).map((p) => ({ label: p.label, files: p.files(), leftOut: p.leftOut, note: note(p) }));
     const merge = new TimelineMerge(sources, wanted);
     const file = await writeStreamToFile(Readable.from(merge.batches(), { objectMode: false }), runDir, TIMELINE_FILE, 'timeline');

@@ -190,4 +190,30 @@ describe('gather() with two or more containers', () => {
     expect(readFileSync(join(dir, 'timeline.log'), 'utf8')).toContain('2026-01-14T15:25:09.200000000Z svc_db_test | db starting\n');
     expect(readdirSync(outputDir)).toEqual([dir.split('/').pop()]);
   });
+
+  it('leaves out a log whose lines all lack a time, and writes no timeline.log when no log has times', async () => {
+    const untimed = (log: FakeLog): FakeLog => log.map(([, text]) => ['', text] as const);
+    const some = await gather({
+      service: 'svc',
+      outputDir: join(parent, 'some-untimed'),
+      containerRuntime: fakeEngine({ ...LOGS, svc_cache_test: untimed(LOGS.svc_cache_test) }, []),
+    });
+    const manifest = JSON.parse(readFileSync(join(some.outputDir as string, 'manifest.json'), 'utf8')) as { timeline: { missing: unknown; lines: number } };
+    expect(manifest.timeline.missing).toEqual([{ name: 'svc_cache_test', error: 'the engine gave no timestamps for its lines' }]);
+    expect(manifest.timeline.lines).toBe(6);
+
+    const none = await gather({
+      service: 'svc',
+      outputDir: join(parent, 'all-untimed'),
+      containerRuntime: fakeEngine(Object.fromEntries(Object.entries(LOGS).map(([k, v]) => [k, untimed(v)])), []),
+    });
+    const dir = none.outputDir as string;
+    expect(existsSync(join(dir, 'timeline.log'))).toBe(false);
+    expect(none.warnings).toEqual([
+      "timeline.log not written: none of the containers' lines came with engine timestamps (svc_api_test, svc_cache_test, svc_db_test)",
+    ]);
+    expect((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { timeline: unknown }).timeline).toBeNull();
+    expect(readFileSync(join(dir, 'SUMMARY.md'), 'utf8')).not.toContain('timeline.log');
+    expect(readdirSync(join(parent, 'all-untimed'))).toEqual([dir.split('/').pop()]);
+  });
 });
