@@ -1,9 +1,11 @@
 import type { ArchiveParts } from '../run-folder/archive.js';
+import { timelineLabel, type Timeline } from '../run-folder/timeline.js';
 import type { SelectedContainer } from './select.js';
 import { errorMessage } from '../_util/errors.js';
 import { Transform } from 'node:stream';
 import { deadline } from '../_util/deadline.js';
-import { createSizeLimiter } from './size-limit.js';
+import { createSizeLimiter, type SizeLimiter } from './size-limit.js';
+import type { LineTimes } from '../runtime/line-join.js';
 import { createLogAnalyzer, type LogAnalysis } from '../triage/analyze.js';
 import { containerFiles } from '../run-folder/layout.js';
 import type { ContainerRecord } from '../run-folder/manifest.js';
@@ -39,6 +41,8 @@ export interface CollectContext {
   readonly analyses?: Map<string, LogAnalysis>;
   /** With --archive: each log is compressed for the archive as it is written. */
   readonly archive?: ArchiveParts | null;
+  /** With two or more containers: each log's lines, with the engine's times, for timeline.log. */
+  readonly timeline?: Timeline | null;
 }
 
 /** A pass-through stage that feeds a log analyzer with exactly the bytes written to the file. */
@@ -54,6 +58,16 @@ function analysisTap(path: string, into: Map<string, LogAnalysis>): Transform {
       callback();
     },
   });
+}
+
+/** The log's timeline stage, or null (and the container left out of the timeline) without engine times. */
+function timelineTap(timeline: Timeline, logPath: string, times: LineTimes | null, limiter: SizeLimiter | null): Transform | null {
+  const label = timelineLabel(logPath);
+  if (times === null) {
+    timeline.leaveOut(label, 'the engine gave no timestamps for its lines');
+    return null;
+  }
+  return timeline.tap(label, times, limiter ? { maxBytes: limiter.maxBytes, headBytes: limiter.headBytes() } : null);
 }
 
 /** What inspecting a container gave: its details, or why there are none. */
@@ -154,14 +168,20 @@ async function collectWithin(
   const logPath = paths.log;
   let logError: unknown = null;
   try {
-    const log = ctx.runtime.logs({ id: details.id, tty: details.tty, logDriver: details.logDriver, logPath: details.logPath }, ctx.logs, signal);
+    const log = ctx.runtime.logs(
+      { id: details.id, tty: details.tty, logDriver: details.logDriver, logPath: details.logPath },
+      ctx.timeline ? { ...ctx.logs, lineTimes: true } : ctx.logs,
+      signal,
+    );
     const { stream, finished } = log;
     // Redact before cutting, so a cut never leaves half a secret that no rule recognises.
     const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;
     const limiter = ctx.maxLogBytes !== null ? createSizeLimiter(ctx.maxLogBytes) : null;
+    // After the redactor (the timeline never holds a secret), before the limit (it keeps its own bound).
+    const timeline = ctx.timeline ? timelineTap(ctx.timeline, logPath, log.times, limiter) : null;
     const analysis = ctx.analyses ? analysisTap(logPath, ctx.analyses) : null;
     const packing = ctx.archive ? ctx.archive.tap(logPath) : null;
-    const stages = [redactor, limiter, analysis, packing].filter((t): t is NonNullable<typeof t> => t !== null);
+    const stages = [redactor, timeline, limiter, analysis, packing].filter((t): t is NonNullable<typeof t> => t !== null);
     // Written and hashed in one pass; the engine's failure (if any) is known once the stream has ended,
     // and whatever arrived before it is kept: it is evidence.
     const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages);

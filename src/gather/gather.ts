@@ -16,6 +16,8 @@ import { chooseOutputBase, createRunFolder, writeNewFile, type OutputBase } from
 import type { LogAnalysis } from '../triage/analyze.js';
 import type { TriageReport } from '../triage/verdict.js';
 import { mapPool } from '../_util/pool.js';
+import { openTimeline, writeTimeline } from './timeline.js';
+import type { Timeline } from '../run-folder/timeline.js';
 import type { DetectedRuntime } from '../runtime/detect.js';
 
 /** What a run did. Returned by {@link gather}; printed by `must-gather --json`. */
@@ -163,15 +165,34 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
   const { outputDir, base } = await openRunFolder(scope, selected);
   // With --archive, each log is compressed as it is written; the archive is then mostly a copy.
   const parts = scope.later.archive ? await scope.later.archive.then(({ ArchiveParts }) => ArchiveParts.create(outputDir)).catch(() => null) : null;
+  /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
+  const warnings: string[] = [...choiceWarnings];
+  const timeline = await openTimeline(outputDir, selected.length, resolved.maxLogBytes).catch((error: unknown) => {
+    warnings.push(`timeline.log not written: ${errorMessage(error)}`);
+    return null;
+  });
   try {
-    /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
-    const warnings: string[] = [...choiceWarnings];
-    const { contexts, runtimeFiles } = await prepareEngines(scope, engines, outputDir, parts, descriptions, warnings);
+    const { contexts, runtimeFiles } = await prepareEngines(scope, engines, outputDir, { parts, timeline }, descriptions, warnings);
     const { containers, analyses } = await collectPhase(scope, selected, contexts);
     const interruption = scope.signal.aborted ? scope.abortReason() : null;
     const incomplete = interruption !== null || containers.some((c) => !c.complete);
+    // Merged once every log is written, before the verdict: SUMMARY.md says where the first error is in it.
+    const timelineRecord = timeline
+      ? await writeTimeline(outputDir, timeline, containers, analyses).catch((error: unknown) => {
+          warnings.push(`timeline.log not written: ${errorMessage(error)}`);
+          return null;
+        })
+      : null;
     const finishedAt = now().toISOString();
-    const run: RunInfo = { service: resolved.service, runtimes, startedAt: listed.startedAt, finishedAt, incomplete, interruption };
+    const run: RunInfo = {
+      service: resolved.service,
+      runtimes,
+      startedAt: listed.startedAt,
+      finishedAt,
+      incomplete,
+      interruption,
+      timeline: timelineRecord && { path: timelineRecord.path, lines: timelineRecord.lines, firstError: timelineRecord.firstError },
+    };
     // The verdict is written while runtime.json may still wait for the engine (podman's /info takes ~0.15 s).
     const [triage] = await Promise.all([
       writeTriage(scope.later, outputDir, run, containers, analyses).catch((error: unknown) => {
@@ -192,11 +213,12 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       containers,
       findings: triage ? (await scope.later.verdict)[3].toFindingsJson(triage) : null,
       testRun: options.testRun ?? null,
+      timeline: timelineRecord,
     };
     const { archivePath, archiveError } = await writeManifestAndArchive(scope, outputDir, parts, manifestFields, { warnings, finishedAt });
     return { ...listed, outputDir, outputBase: base, archivePath, archiveError, containers, incomplete, interruption, warnings, finishedAt, triage };
   } finally {
-    await parts?.discard();
+    await Promise.all([parts?.discard(), timeline?.discard()]);
   }
 }
 
@@ -276,7 +298,8 @@ async function prepareEngines(
   scope: RunScope,
   engines: readonly DetectedRuntime[],
   outputDir: string,
-  parts: ArchiveParts | null,
+  /** What the logs are also written into as they stream: the archive's parts, the timeline. */
+  into: { readonly parts: ArchiveParts | null; readonly timeline: Timeline | null },
   descriptions: ReadonlyMap<DetectedRuntime, Promise<Description>>,
   warnings: string[],
 ): Promise<{ contexts: Map<DetectedRuntime, CollectContext>; runtimeFiles: Promise<void>[] }> {
@@ -297,7 +320,8 @@ async function prepareEngines(
       containerTimeoutMs: resolved.containerTimeoutMs,
       redaction: null,
       maxLogBytes: resolved.maxLogBytes,
-      archive: parts,
+      archive: into.parts,
+      timeline: into.timeline,
     });
     runtimeFiles.push(
       writeRuntimeInfo(join(outputDir, prefix), engine, descriptions.get(engine) as Promise<Description>).catch((error: unknown) => {

@@ -4,7 +4,7 @@
  */
 import { errorMessage } from '../_util/errors.js';
 import { TOOL } from '../_util/version.js';
-import type { ContainerRecord, Description, RuntimeSummary } from '../run-folder/manifest.js';
+import type { ContainerRecord, Description, RuntimeSummary, TimelineRecord } from '../run-folder/manifest.js';
 import type { OutputBase } from '../run-folder/write.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { FindingsJson } from '../triage/findings-json.js';
@@ -45,6 +45,11 @@ export interface Manifest {
   readonly findings: FindingsJson | null;
   /** The test run's context (framework, failed tests, run key) when called from a test framework, else null. */
   readonly testRun: unknown;
+  /**
+   * timeline.log (added with issue 12; older manifests lack it): every container's lines by time, and where
+   * the first error is in it. Null when the run collected one container, or the timeline could not be written.
+   */
+  readonly timeline: TimelineRecord | null;
 }
 
 /** The options as given and defaulted; where the base came from is `outputBase.source`. */

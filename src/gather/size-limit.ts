@@ -49,6 +49,11 @@ export class SizeLimiter extends Transform {
     this.#tailSize = this.maxBytes === Infinity ? 0 : this.maxBytes - this.#headSize;
   }
 
+  /** Bytes kept from the start of a log that is cut (Infinity without a limit). */
+  headBytes(): number {
+    return this.#headSize;
+  }
+
   /** Bytes received so far. */
   totalBytes(): number {
     return this.#total;

@@ -35,6 +35,17 @@ export function firstErrorLine(c: ContainerTriage): DecisiveLine | null {
   return fromEvent('first error', a.firstError, a.findings.find((f) => f.level === 'error' && f.firstLine === a.firstError?.line));
 }
 
+/**
+ * What the first lines say of timeline.log: where the run's first error is in it (`line` of `path`, then
+ * `who`: its container and time), or only that it exists; null when the run wrote none.
+ */
+export function timelinePointer(report: TriageReport): { path: string; line: number | null; who: string } | null {
+  const t = report.timeline;
+  if (!t) return null;
+  const first = t.firstError;
+  return first === null ? { path: t.path, line: null, who: '' } : { path: t.path, line: first.line, who: `${first.container} ${first.time}`.trim() };
+}
+
 export function runHeadline(report: TriageReport): RunHeadline {
   const total = report.containers.length;
   const failed = report.containers.filter(isFailed).length;

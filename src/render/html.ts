@@ -18,6 +18,7 @@ import {
   runHeadline,
   stateLabel,
   templateTimes,
+  timelinePointer,
   uptimeLabel,
   whenText,
   type ContainerMessages,
@@ -217,6 +218,15 @@ table.templates td{padding:3px 10px} table.templates td:first-child{width:5em}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
 `;
 
+/** Where the first error is in timeline.log (every container's lines in time order), or '' without one. */
+function timelineMeta(report: TriageReport): string {
+  const t = timelinePointer(report);
+  if (t === null) return '';
+  const link = (label: string): string => `<a href="${href(t.path)}">${e(label)}</a>`;
+  if (t.line === null) return `<p class="meta">Every container's lines in time order: ${link(t.path)}</p>`;
+  return `<p class="meta">first error: ${link(`${t.path} line ${t.line}`)}, ${e(t.who)} (every container's lines in time order)</p>`;
+}
+
 /** index.html for a run: self-contained, no script, no external resources. */
 export function renderHtml(report: TriageReport): string {
   const headline = runHeadline(report);
@@ -230,6 +240,7 @@ export function renderHtml(report: TriageReport): string {
     `<p class="meta">${e(enginesText(report))} · collected ${e(formatDateTime(report.startedAt))}${
       report.startedAt && report.finishedAt ? ` in ${e(formatDuration(Math.max(0, ((ms(report.finishedAt) ?? 0) - (ms(report.startedAt) ?? 0)) / 1000)))}` : ''
     } · <code>${e(basename(report.outputDir))}</code></p></header>`,
+    timelineMeta(report),
     report.incomplete ? `<p class="incomplete"><b>Incomplete run:</b> ${e(report.interruption ?? 'some containers were not fully collected')}</p>` : '',
     failing.length > 0 || erring.length > 0
       ? `<section id="problems"><h2>Problems</h2><div class="problems">${failing.map(problemCard).join('\n')}</div>${erringList(erring, failing.length > 0)}</section>`

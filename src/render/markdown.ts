@@ -19,6 +19,7 @@ import {
   runHeadline,
   stateLabel,
   templateTimes,
+  timelinePointer,
   uptimeLabel,
   whenText,
   type ContainerMessages,
@@ -84,6 +85,13 @@ function logRef(c: ContainerTriage, line: number | null, options: Required<Markd
   if (c.logPath === null) return line === null ? '' : `line ${line}`;
   const label = line === null ? c.logPath : `${c.logPath}#L${line}`;
   return options.links ? `[${escapeMarkdown(label)}](${fileTarget(c.logPath)})` : codeSpan(line === null ? c.logPath : `${c.logPath}:${line}`);
+}
+
+/** `first error: timeline.log line 1234, <container> <time>`, or where every container's lines are in time order. */
+function timelineLine(t: NonNullable<ReturnType<typeof timelinePointer>>, options: Required<MarkdownOptions>): string {
+  const ref = (label: string): string => (options.links ? `[${escapeMarkdown(label)}](${fileTarget(t.path)})` : codeSpan(label));
+  if (t.line === null) return `Every container's lines in time order: ${ref(t.path)}`;
+  return `first error: ${ref(`${t.path} line ${t.line}`)}, ${escapeMarkdown(t.who)} (every container's lines in time order)`;
 }
 
 function decisiveBullet(c: ContainerTriage, d: DecisiveLine, options: Required<MarkdownOptions>): string[] {
@@ -210,6 +218,8 @@ export function renderSummaryMarkdown(report: TriageReport, options: MarkdownOpt
   const out: string[] = [`# ${escapeMarkdown(headline.title)}`, ''];
   const when = report.startedAt ? `collected ${formatDateTime(report.startedAt)}` : 'collection time unknown';
   out.push(`${escapeMarkdown(enginesText(report))} · ${when} · ${codeSpan(basename(report.outputDir))}`, '');
+  const timeline = timelinePointer(report);
+  if (timeline) out.push(timelineLine(timeline, opts), '');
   if (report.incomplete) out.push(`> **Incomplete run**: ${escapeMarkdown(report.interruption ?? 'some containers were not fully collected')}`, '');
 
   const failing = report.containers.filter((c) => c.problems.length > 0);

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { Transform, Writable } from 'node:stream';
@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync, type Gzip } from 'node:zlib';
 import { byName } from '../_util/order.js';
 import { archivePartialPathOf, archivePartsPathOf, archivePathOf } from './layout.js';
+import { ScratchFolder } from './scratch.js';
 
 /*
  * `<run folder>.tar.gz`, compressed while the logs are written rather than after.
@@ -34,19 +35,17 @@ interface Part {
  * until {@link writeArchive} has used it; {@link discard} removes it on every other path.
  */
 export class ArchiveParts {
-  readonly #dir: string;
+  readonly #scratch: ScratchFolder;
   readonly #parts = new Map<string, Part>();
   #next = 0;
 
-  private constructor(dir: string) {
-    this.#dir = dir;
+  private constructor(scratch: ScratchFolder) {
+    this.#scratch = scratch;
   }
 
   /** Parts for the run folder `runDir`, in a new private folder beside it. */
   static async create(runDir: string): Promise<ArchiveParts> {
-    const dir = archivePartsPathOf(runDir, process.pid);
-    await mkdir(dir, { mode: 0o700 });
-    return new ArchiveParts(dir);
+    return new ArchiveParts(await ScratchFolder.create(archivePartsPathOf(runDir, process.pid)));
   }
 
   /** The part of `path` (relative to the run folder), if one was completed for exactly `bytes` bytes. */
@@ -60,7 +59,7 @@ export class ArchiveParts {
    * the stream it sits in: if its part cannot be written, the archive compresses the file itself instead.
    */
   tap(path: string): Transform {
-    const file = join(this.#dir, `${this.#next++}.gz`);
+    const file = this.#scratch.file(`${this.#next++}.gz`);
     const parts = this.#parts;
     // The first SMALL_FILE bytes are held: a log that ends within them gets no part (compressing it while
     // archiving is quicker than a stream and a file of its own).
@@ -130,7 +129,7 @@ export class ArchiveParts {
 
   /** Remove the parts (after the archive was written, or when it never will be). */
   async discard(): Promise<void> {
-    await rm(this.#dir, { recursive: true, force: true });
+    await this.#scratch.discard();
   }
 }
 

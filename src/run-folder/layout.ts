@@ -7,6 +7,8 @@ export const MANIFEST_FILE = 'manifest.json';
 export const RUNTIME_FILE = 'runtime.json';
 export const SUMMARY_FILE = 'SUMMARY.md';
 export const HTML_FILE = 'index.html';
+/** Every collected container's lines in one time-ordered file (written when a run collects two or more). */
+export const TIMELINE_FILE = 'timeline.log';
 /** What the test run knew (framework, failed tests), written by the test-framework entry points. */
 export const TEST_RUN_FILE = 'test-run.json';
 const ARCHIVE_SUFFIX = '.tar.gz';
@@ -41,6 +43,11 @@ export function archivePartialPathOf(runDir: string, pid: number): string {
 /** `<run folder>.tar.gz.parts-<pid>/`: the logs' compressed parts while process `pid` collects (with --archive). */
 export function archivePartsPathOf(runDir: string, pid: number): string {
   return `${archivePathOf(runDir)}.parts-${pid}`;
+}
+
+/** `<run folder>.timeline-<pid>/`: the timeline's per-container files while process `pid` collects. */
+export function timelinePartsPathOf(runDir: string, pid: number): string {
+  return `${runDir}.timeline-${pid}`;
 }
 
 /**
@@ -95,23 +102,27 @@ export function parseRunEntryName(name: string): RunEntryName | null {
 export interface ArchiveLeftoverName {
   /** The run folder's name, read as {@link parseRunEntryName} reads it. */
   readonly run: RunEntryName;
-  /** `partial`: `<run>.tar.gz.partial-<pid>`, a file; `parts`: `<run>.tar.gz.parts-<pid>`, a folder. */
-  readonly kind: 'partial' | 'parts';
+  /**
+   * `partial`: `<run>.tar.gz.partial-<pid>`, a file; `parts`: `<run>.tar.gz.parts-<pid>`, a folder;
+   * `timeline`: `<run>.timeline-<pid>`, a folder.
+   */
+  readonly kind: 'partial' | 'parts' | 'timeline';
   readonly pid: number;
 }
 
-const ARCHIVE_LEFTOVER = /^(.+)\.tar\.gz\.(partial|parts)-([1-9]\d{0,9})$/;
+const ARCHIVE_LEFTOVER = /^(.+)(?:\.tar\.gz\.(partial|parts)|\.(timeline))-([1-9]\d{0,9})$/;
 
 /**
- * Read `<run>.tar.gz.partial-<pid>` or `<run>.tar.gz.parts-<pid>` (what {@link archivePartialPathOf} and
- * {@link archivePartsPathOf} name), or null. Normally gone when the run ends; left behind when it was killed.
+ * Read `<run>.tar.gz.partial-<pid>`, `<run>.tar.gz.parts-<pid>` or `<run>.timeline-<pid>` (what
+ * {@link archivePartialPathOf}, {@link archivePartsPathOf} and {@link timelinePartsPathOf} name), or null.
+ * Normally gone when the run ends; left behind when it was killed.
  */
 export function parseArchiveLeftoverName(name: string): ArchiveLeftoverName | null {
   const match = ARCHIVE_LEFTOVER.exec(name);
   if (match === null) return null;
   const run = parseRunEntryName(match[1] as string);
   if (run === null || run.archive) return null;
-  return { run, kind: match[2] as 'partial' | 'parts', pid: Number(match[3]) };
+  return { run, kind: (match[2] ?? match[3]) as ArchiveLeftoverName['kind'], pid: Number(match[4]) };
 }
 
 /** A file name made from a container name: engines allow `[A-Za-z0-9_.-]`, anything else becomes `_`. */

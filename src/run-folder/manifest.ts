@@ -33,6 +33,35 @@ export interface ContainerRecord {
   readonly complete: boolean;
 }
 
+/**
+ * manifest.json's `timeline` (added with issue 12, additive: absent or null in older manifests and in runs of one
+ * container): timeline.log, every collected container's lines ordered by the engines' timestamps.
+ */
+export interface TimelineRecord {
+  /** `timeline.log`, relative to the run folder. */
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  /** Lines in timeline.log (notes of left-out lines included). */
+  readonly lines: number;
+  /**
+   * Each container in the timeline (its name; `<engine>/<name>` when several engines were used): the lines
+   * of its log it saw, and how many of its first ones were left out to keep the timeline bounded.
+   */
+  readonly containers: readonly { readonly name: string; readonly lines: number; readonly leftOut: number }[];
+  /** Containers whose lines are not in the timeline, and why (no timestamps, a file that failed). */
+  readonly missing: readonly { readonly name: string; readonly error: string }[];
+  /** The earliest error in the timeline: its line in timeline.log, its container, its time ('' when none). */
+  readonly firstError: TimelineError | null;
+}
+
+/** Where the first error of a run is in timeline.log. */
+export interface TimelineError {
+  readonly line: number;
+  readonly container: string;
+  readonly time: string;
+}
+
 /** The engine a run used, as the result and manifest.json report it. */
 export interface RuntimeSummary {
   readonly name: RuntimeInfo['name'];

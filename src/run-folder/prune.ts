@@ -52,10 +52,10 @@ interface Run {
  * - A missing `baseDir` prunes nothing; a `baseDir` that is a symbolic link or not a folder is refused
  *   ({@link UsageError}).
  * - The temporary names of an archive being made, `<run>.tar.gz.partial-<pid>` (a file) and
- *   `<run>.tar.gz.parts-<pid>` (a folder), are normally gone when the run ends; a run killed with SIGKILL
- *   leaves them. They are removed once no process `pid` lives on this host, or once their run is older
- *   than `olderThanMs` (whatever process now has that pid is not still archiving it); `keep` does not keep
- *   them.
+ *   `<run>.tar.gz.parts-<pid>` (a folder), and the timeline's `<run>.timeline-<pid>` (a folder), are
+ *   normally gone when the run ends; a run killed with SIGKILL leaves them. They are removed once no
+ *   process `pid` lives on this host, or once their run is older than `olderThanMs` (whatever process now
+ *   has that pid is not still making them); `keep` does not keep them.
  */
 export async function prune(options: PruneOptions): Promise<PruneResult> {
   const { olderThanMs, keep = 0, dryRun = false, now = () => new Date(), isAlive = processAlive } = options;
@@ -105,8 +105,8 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
         ? 'symbolic link: not followed, not removed'
         : leftover.kind === 'partial' && !info.isFile()
           ? 'named like a partial archive but not a regular file'
-          : leftover.kind === 'parts' && !info.isDirectory()
-            ? 'named like an archive parts folder but not a folder'
+          : leftover.kind !== 'partial' && !info.isDirectory()
+            ? `named like ${leftover.kind === 'parts' ? 'an archive parts' : 'a timeline parts'} folder but not a folder`
             : null;
       if (reason !== null) {
         result.skipped.push({ path, reason });

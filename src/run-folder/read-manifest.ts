@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { UsageError } from '../_util/errors.js';
 import { isObject, stringOrNull, type JsonObject } from '../_util/json.js';
 import type { RuntimeName } from '../runtime/types.js';
-import { MANIFEST_FILE } from './layout.js';
-import type { ContainerRecord } from './manifest.js';
+import { MANIFEST_FILE, TIMELINE_FILE } from './layout.js';
+import type { ContainerRecord, TimelineError } from './manifest.js';
 import type { FileRecord } from './write.js';
 
 /** An engine as a run names it. */
@@ -26,6 +26,28 @@ export interface RunInfo {
   readonly finishedAt: string | null;
   readonly incomplete: boolean;
   readonly interruption: string | null;
+  /** timeline.log, when the run wrote one, and where its first error is. */
+  readonly timeline?: TimelineRef | null;
+}
+
+/** What the verdict says of timeline.log: where it is, and the first error in it. */
+export interface TimelineRef {
+  readonly path: string;
+  readonly lines: number;
+  readonly firstError: TimelineError | null;
+}
+
+function timelineRef(value: unknown): TimelineRef | null {
+  if (!isObject(value)) return null;
+  const path = stringOrNull(value.path);
+  // Only the run folder's own timeline.log: nothing here trusts a path it is given.
+  if (path !== TIMELINE_FILE) return null;
+  const first = isObject(value.firstError) ? value.firstError : null;
+  const firstError =
+    first !== null && typeof first.line === 'number' && typeof first.container === 'string'
+      ? { line: first.line, container: first.container, time: stringOrNull(first.time) ?? '' }
+      : null;
+  return { path, lines: typeof value.lines === 'number' ? value.lines : 0, firstError };
 }
 
 function fileRecords(value: unknown): FileRecord[] {
@@ -78,6 +100,7 @@ function runInfoFromManifest(manifest: JsonObject): RunInfo {
     finishedAt: stringOrNull(manifest.finishedAt),
     incomplete: manifest.incomplete === true,
     interruption: stringOrNull(manifest.interruption),
+    timeline: timelineRef(manifest.timeline),
   };
 }
 

@@ -132,7 +132,8 @@ export async function assertSafeBase(baseDir: string, uid: number | undefined): 
 export interface FileRecord {
   /** Path relative to the run folder. */
   readonly path: string;
-  readonly kind: 'log' | 'inspect';
+  /** `timeline`: the run's timeline.log (manifest.json's `timeline`), not a container's file. */
+  readonly kind: 'log' | 'inspect' | 'timeline';
   /** Size and sha256 of the file as written (after redaction and --max-log-size). */
   readonly bytes: number;
   readonly sha256: string;

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { containerFiles } from '../run-folder/layout.js';
 import type { ContainerRecord } from '../run-folder/manifest.js';
 import type { FileRecord } from '../run-folder/write.js';
-import { readManifest, type EngineInfo, type RunInfo } from '../run-folder/read-manifest.js';
+import { readManifest, type EngineInfo, type RunInfo, type TimelineRef } from '../run-folder/read-manifest.js';
 import { analyzeLogFile, type LogAnalysis } from './analyze.js';
 import { compareProblems, diagnose, type HealthStatus, type Lifetime, type Problem } from './diagnose.js';
 import { byName } from '../_util/order.js';
@@ -43,6 +43,8 @@ export interface TriageReport {
   readonly containers: readonly ContainerTriage[];
   /** Every problem of every container, worst first. */
   readonly problems: readonly Problem[];
+  /** timeline.log and where its first error is; absent or null when the run wrote none. */
+  readonly timeline?: TimelineRef | null;
 }
 
 /** One container's evidence, already read: the input of {@link buildReport}. */

@@ -241,17 +241,23 @@ function deadPid(): number {
 }
 
 describe('prune: what a killed run left beside its folder', () => {
-  /** `<run>.tar.gz.partial-<pid>` (the archive being written) and `<run>.tar.gz.parts-<pid>/` (its compressed logs). */
-  async function leftovers(runName: string, pid: number): Promise<[string, string]> {
+  /**
+   * `<run>.tar.gz.partial-<pid>` (the archive being written), `<run>.tar.gz.parts-<pid>/` (its compressed
+   * logs) and `<run>.timeline-<pid>/` (the timeline's per-container files).
+   */
+  async function leftovers(runName: string, pid: number): Promise<[string, string, string]> {
     const partial = `${runName}.tar.gz.partial-${pid}`;
     const parts = `${runName}.tar.gz.parts-${pid}`;
+    const timeline = `${runName}.timeline-${pid}`;
     await file(partial);
     await mkdir(join(base, parts));
     await writeFile(join(base, parts, '0.gz'), 'x');
-    return [partial, parts];
+    await mkdir(join(base, timeline));
+    await writeFile(join(base, timeline, '0-a'), 'x');
+    return [partial, parts, timeline];
   }
 
-  it('removes the partial archive and parts folder of a young run once the pid that wrote them is gone (SIGKILL)', async () => {
+  it('removes the partial archive, parts and timeline folders of a young run once the pid that wrote them is gone (SIGKILL)', async () => {
     const young = run('sp', 0, '', 1);
     await folder(young);
     const dead = await leftovers(young, deadPid());
@@ -278,17 +284,19 @@ describe('prune: what a killed run left beside its folder', () => {
     expect((await readdir(base)).sort()).toEqual([...left].sort());
   });
 
-  it('skips a symbolic link with such a name, a partial name on a folder and a parts name on a file', async () => {
+  it('skips a symbolic link with such a name, a partial name on a folder and a parts or timeline name on a file', async () => {
     const r = run('sp', 1);
     await symlink(outside, join(base, `${r}.tar.gz.parts-4242`));
     await mkdir(join(base, `${r}.tar.gz.partial-4243`));
     await file(`${r}.tar.gz.parts-4244`);
+    await file(`${r}.timeline-4245`);
     const result = await prune({ baseDir: base, olderThanMs: 0, now, isAlive: () => false });
     expect(result.removed).toEqual([]);
     expect(result.skipped).toEqual([
       { path: join(base, `${r}.tar.gz.partial-4243`), reason: 'named like a partial archive but not a regular file' },
       { path: join(base, `${r}.tar.gz.parts-4242`), reason: 'symbolic link: not followed, not removed' },
       { path: join(base, `${r}.tar.gz.parts-4244`), reason: 'named like an archive parts folder but not a folder' },
+      { path: join(base, `${r}.timeline-4245`), reason: 'named like a timeline parts folder but not a folder' },
     ]);
     expect(await readdir(outside)).toEqual(['precious.txt']);
   });
