@@ -167,7 +167,7 @@ export class ApiRuntime implements ContainerRuntime {
 
   async #dialLogs(id: string, options: LogOptions, signal?: AbortSignal): Promise<StreamedBody> {
     const now = this.#now();
-    const query: Record<string, string | boolean> = { stdout: true, stderr: true, follow: false };
+    const query: Record<string, string | boolean> = { stdout: true, stderr: true, follow: options.follow === true };
     if (options.timestamps) query.timestamps = true;
     if (options.tail !== undefined) query.tail = options.tail;
     if (options.since !== undefined) query.since = toUnixSeconds(options.since, now);

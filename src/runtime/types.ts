@@ -76,6 +76,8 @@ export interface LogOptions {
   readonly until?: string | undefined;
   readonly tail?: string | undefined;
   readonly timestamps?: boolean | undefined;
+  /** Keep the stream open and deliver what the container writes until it stops (record mode). */
+  readonly follow?: boolean | undefined;
 }
 
 /** Which engine answered, and where: cheap to learn, so detection asks only this. */
