@@ -76,6 +76,8 @@ interface Instance {
   redaction: CompiledRedaction | null;
   events: number;
   dead: boolean;
+  /** The exit code the last `die` event carried: the container may be gone before it is inspected. */
+  dieExitCode: number | null;
   following: Promise<void> | null;
   readonly stopLog: AbortController;
   logFile: FileRecord | null;
@@ -223,6 +225,7 @@ class Recorder implements Recording {
     if (action === 'start' && !inst.following) inst.following = this.#follow(inst);
     if (action === 'die' || action === 'oom') {
       inst.dead = action === 'die' || inst.dead;
+      if (action === 'die' && exitCode !== undefined && !Number.isNaN(exitCode)) inst.dieExitCode = exitCode;
       await this.#inspect(inst);
     }
   }
@@ -246,6 +249,7 @@ class Recorder implements Recording {
       redaction: null,
       events: 0,
       dead: false,
+      dieExitCode: null,
       following: null,
       stopLog: new AbortController(),
       logFile: null,
@@ -429,8 +433,9 @@ class Recorder implements Recording {
       runtime: inst.engine.info.name,
       id: d?.id || s.id,
       image: d?.image || s.image,
-      state: d?.state || s.state,
-      exitCode: d?.exitCode ?? null,
+      // An inspect taken while it ran is superseded by its die event.
+      state: inst.dead && (!d || d.state === 'running') ? 'exited' : d?.state || s.state,
+      exitCode: inst.dead && inst.dieExitCode !== null && (!d || d.state === 'running') ? inst.dieExitCode : (d?.exitCode ?? inst.dieExitCode),
       oomKilled: d?.oomKilled ?? false,
       restartCount: d?.restartCount ?? 0,
       startedAt: d?.startedAt ?? null,
