@@ -324,9 +324,15 @@ class Recorder implements Recording {
   }
 
   async stop(stop: StopOptions): Promise<RecordResult> {
-    this.#stopping = true;
     // Events already sent (a die, a destroy) are handled before the streams close.
     await new Promise((resolve) => setTimeout(resolve, 300));
+    await this.#queue;
+    // The engine's events may lag (podman's file backend): a last listing catches a container not yet announced.
+    for (const engine of this.engines) {
+      const selected = await this.#select(engine).catch(() => []);
+      for (const s of selected) if (!this.#instances.has(`${engine.info.name}:${s.summary.id}`)) this.#track(engine, s);
+    }
+    this.#stopping = true;
     await this.#queue;
     const instances = [...this.#instances.values()];
     await Promise.all(instances.filter((i) => !i.dead).map((i) => this.#inspect(i)));

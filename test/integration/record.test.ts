@@ -133,3 +133,33 @@ wait
     'api',
   );
 }
+
+describeWithEngine(
+  'podman',
+  'record() library API',
+  () => {
+    it('records from code: record({ service }) … stop({ failed: true }) gives a GatherResult-shaped result', async () => {
+      const { record } = await import('../../src/index.js');
+      const { spawnSync } = await import('node:child_process');
+      const service = uniqueService('mgtrec');
+      const out = join(tempDir(), 'out');
+      const recording = await record({ service, runtime: 'podman', outputDir: out, env: { ...process.env, MUST_GATHER_RUNTIME: 'podman' } });
+      try {
+        spawnSync('podman', ['run', '--name', `${service}_lib`, TEST_IMAGE, 'sh', '-c', 'echo from lib; exit 5'], { stdio: 'ignore' });
+        const result = await recording.stop({ failed: true });
+        expect(result.outputDir).not.toBeNull();
+        expect(result.containers.map((c) => [c.name, c.exitCode])).toEqual([[`${service}_lib`, 5]]);
+        expect(readFileSync(join(result.outputDir!, `${service}_lib.log`), 'utf8')).toBe('from lib\n');
+      } finally {
+        removeContainers('podman', [`${service}_lib`]);
+      }
+    }, 60_000);
+  },
+  'api',
+);
+
+it('record --transport cli is a usage error for now (exit 2, nothing run)', async () => {
+  const run = await runBin(['record', 'svc', '--transport', 'cli', '--', 'true']);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(/must-gather: record does not support --transport cli yet/);
+});
