@@ -8,7 +8,7 @@
  * This first slice watches over the Engine API only (`/events` streamed, `logs?follow=true`).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { ApiRuntime } from '../runtime/api-runtime.js';
@@ -117,6 +117,8 @@ export async function record(options: RecordOptions): Promise<Recording> {
   const apiEngines = engines.filter((e) => e.runtime instanceof ApiRuntime);
   if (apiEngines.length === 0) throw new UsageError('record needs an Engine API socket (--transport api); the CLI transport is not supported by record yet');
   const outputDir = await createRunFolder(resolved.outputDir, resolved.service, startedAt);
+  // Several engines watched (auto, all): each one's files go to a folder named after it, as gather does.
+  if (apiEngines.length > 1) for (const e of apiEngines) await mkdir(join(outputDir, e.info.name), { mode: 0o700 });
   const parts = resolved.archive ? await ArchiveParts.create(outputDir).catch(() => null) : null;
   const recorder = new Recorder(options, resolved, outputDir, parts, apiEngines, signal, life, now, startedAt);
   await recorder.start();
