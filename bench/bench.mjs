@@ -10,7 +10,7 @@
 // with a 1 GB log of short lines; d) a) and b) with --archive; e) `--help` start-up. With `3` in --scenarios,
 // also API vs CLI transport on a) and c) (issue #3). Writes bench/RESULTS.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

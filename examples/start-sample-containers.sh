@@ -10,6 +10,9 @@
 #   bash examples/start-sample-containers.sh [podman|docker]   # default: podman if present, else docker
 set -euo pipefail
 engine="${1:-$(command -v podman >/dev/null 2>&1 && echo podman || echo docker)}"
+# The samples go to this machine's own engine (the one setup-engines.sh provisions), whatever the shell's
+# CONTAINER_HOST/DOCKER_HOST point at; must-gather then finds them there by itself (--runtime auto).
+unset CONTAINER_HOST DOCKER_HOST
 image="${MUST_GATHER_TEST_IMAGE:-localhost/must-gather-busybox:latest}"
 
 for name in demo_postgres_test demo_migrate_test demo-redis-test demox_redis_test; do

@@ -1,3 +1,9 @@
+/*
+ * The public API, by name. Everything else is private to the package, on purpose: `ApiRuntime` (detection
+ * builds it from an endpoint; callers inject a ContainerRuntime, e.g. `CliRuntime`, instead), the stages of
+ * a run, the renderers. `prune` and `loadRun` are public: a teardown may clean old runs, a tool may re-judge
+ * a saved (or downloaded) run folder.
+ */
 export { gather, type GatherResult } from './gather/gather.js';
 export {
   DEFAULT_CONCURRENCY,
@@ -13,6 +19,8 @@ export type { Manifest } from './gather/manifest.js';
 export type { ContainerRecord, RuntimeSummary } from './run-folder/manifest.js';
 export type { FileRecord } from './run-folder/write.js';
 export { formatTimestamp, MANIFEST_FILE, RUNTIME_FILE, runFolderName } from './run-folder/layout.js';
+export { prune, type PruneOptions, type PruneResult } from './run-folder/prune.js';
+export { loadRun, type ContainerTriage, type TriageReport } from './triage/verdict.js';
 export { MustGatherError, NoEngineError, UsageError, type EngineAttempt, type MustGatherErrorCode } from './_util/errors.js';
 export { ExitCode } from './cli/exit-codes.js';
 export { detectRuntime, runtimeCandidates, type DetectOptions, type DetectedRuntime } from './runtime/detect.js';

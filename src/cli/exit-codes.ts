@@ -12,6 +12,11 @@ export const ExitCode = {
   NO_MATCH: 4,
   /** The output folder is unsafe (symlink, someone else's) or the manifest could not be written. */
   OUTPUT: 5,
+  /**
+   * Everything else went well, but the reader of stdout (or stderr) went away before all was written
+   * (`must-gather --help | head -1`): 128 + SIGPIPE, as git and the shell report it. Nothing is printed.
+   */
+  BROKEN_PIPE: 141,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -44,6 +44,8 @@ function describeProgress(event: ProgressEvent): string {
   switch (event.type) {
     case 'runtime':
       return `using ${event.name} ${event.version} over ${event.transport === 'api' ? `the Engine API at ${event.endpoint}` : 'its CLI'} (${event.reason})`;
+    case 'output-base':
+      return `${event.reason}: writing to ${event.dir} instead (--output-dir or MUST_GATHER_DIR chooses the base)`;
     case 'matched':
       return `collecting ${event.names.length} container${event.names.length === 1 ? '' : 's'} into ${event.outputDir}`;
     case 'container':

@@ -16,6 +16,7 @@ Exit codes:
   4  no container matched; nothing written (the existing names are listed)
   5  output folder unsafe (a symlink, someone else's) or manifest.json unwritable
   130/143  interrupted by SIGINT/SIGTERM; what was collected is kept
+  141  would have been 0, but stdout's reader went away (\`| head -1\`); nothing printed, nothing cut short
 
 Environment:
   MUST_GATHER_RUNTIME    default for --runtime
@@ -40,7 +41,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .description("Save the logs and inspect JSON of a service's test containers (running and exited) before teardown removes them.")
     .version(TOOL.version, '-V, --version')
     .argument('<service>', 'service under test: containers named <service>_… or <service>-… are collected')
-    .argument('[components...]', 'only containers whose name holds each of these as a _/- separated word (e.g. postgres redis)')
+    .argument('[components...]', 'only containers whose name holds any one of these as a _/- separated word (postgres redis: the postgres and the redis ones)')
     .option('-a, --alias <prefix>', 'another name prefix for the same service, e.g. sp (repeatable)', collectRepeatable)
     .option('-c, --container <name>', 'also collect this exact container name or ID (repeatable)', collectRepeatable)
     .option('-l, --label <key=value>', 'also collect containers with this label, e.g. a compose project (repeatable)', collectRepeatable)
@@ -48,7 +49,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     // which would read process.env instead of the env this run was given.
     .addOption(new Option('-r, --runtime <runtime>', "container engine; auto: ask every engine that answers, collect from those with the service's containers; all: every engine that answers (default: auto)").choices(RUNTIME_CHOICES))
     .addOption(new Option('--transport <transport>', 'Engine API socket or CLI; auto: the API when a socket answers (default: auto)').choices(TRANSPORT_CHOICES))
-    .option('-o, --output-dir <dir>', `base folder for run folders (default: ${DEFAULT_OUTPUT_DIR})`)
+    .option('-o, --output-dir <dir>', `base folder for run folders (default: ${DEFAULT_OUTPUT_DIR}, or ${DEFAULT_OUTPUT_DIR}-<uid> when that belongs to another user)`)
     .option('--archive', 'also write <run folder>.tar.gz beside the folder')
     .option('--json', 'print the result as one JSON document on stdout (nothing else)')
     .option('--since <time>', 'logs since a timestamp (RFC 3339 or Unix) or for a duration (e.g. 10m)')

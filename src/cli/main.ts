@@ -1,4 +1,5 @@
-import { resolveIo, type CliIo } from './shared.js';
+import { ExitCode } from './exit-codes.js';
+import { outputClosed, resolveIo, type CliIo } from './shared.js';
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
@@ -14,13 +15,18 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   record: async () => (await import('./record-command.js')).runRecord,
 };
 
-/** Run the CLI with `argv` (without `node` and the script). Returns the exit code; never exits itself. */
+/**
+ * Run the CLI with `argv` (without `node` and the script). Returns the exit code; never exits itself.
+ * Writing to the process's own stdout/stderr (no `io.stdout`/`io.stderr` given), a reader that went away
+ * (`| head`) is no error: the command completes, and what would have been 0 is {@link ExitCode.BROKEN_PIPE}.
+ */
 export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
   const full = resolveIo(io);
   const [first, ...rest] = argv;
   const load = first !== undefined && Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   const command = await (load ?? COMMANDS.gather!)();
-  return command(load ? rest : argv, full);
+  const code = await command(load ? rest : argv, full);
+  return code === ExitCode.OK && outputClosed(io) ? ExitCode.BROKEN_PIPE : code;
 }
 
 export type { CliIo } from './shared.js';

@@ -6,7 +6,7 @@ import { UsageError } from '../_util/errors.js';
 import { ExitCode } from './exit-codes.js';
 import { renderDigest } from '../render/digest.js';
 import { renderSummaryMarkdown } from '../render/markdown.js';
-import { NO_PAINT } from './run-text.js';
+import { NO_PAINT } from '../render/paint.js';
 import { toFindingsJson } from '../triage/findings-json.js';
 import { loadRun } from '../triage/verdict.js';
 import { newProgram, paintFor, runProgram, type CliIo } from './shared.js';

@@ -1,18 +1,8 @@
 import type { ContainerRecord } from '../run-folder/manifest.js';
+import { NO_PAINT, type Paint } from '../render/paint.js';
 import type { GatherResult } from '../gather/gather.js';
 import { formatBytes } from '../_util/units.js';
 
-/** Colours the text report may use; identity functions when colour is off. */
-export interface Paint {
-  readonly red: (s: string) => string;
-  readonly green: (s: string) => string;
-  readonly yellow: (s: string) => string;
-  readonly dim: (s: string) => string;
-  readonly bold: (s: string) => string;
-}
-
-const identity = (s: string): string => s;
-export const NO_PAINT: Paint = { red: identity, green: identity, yellow: identity, dim: identity, bold: identity };
 
 function stateText(c: ContainerRecord): string {
   if (c.oomKilled) return `${c.state} (OOM-killed, exit ${c.exitCode ?? '?'})`;

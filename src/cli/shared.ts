@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { errorMessage, MustGatherError } from '../_util/errors.js';
 import { durationReader, TIMEOUT_GRAMMAR } from '../_util/units.js';
 import { ExitCode } from './exit-codes.js';
-import { NO_PAINT, type Paint } from './run-text.js';
+import { NO_PAINT, type Paint } from '../render/paint.js';
 
 /** Where the CLI reads and writes; the real process by default, buffers in tests. */
 export interface CliIo {
@@ -17,12 +17,45 @@ export interface CliIo {
 
 export function resolveIo(io: Partial<CliIo>): CliIo {
   return {
-    stdout: io.stdout ?? ((text) => void process.stdout.write(text)),
-    stderr: io.stderr ?? ((text) => void process.stderr.write(text)),
+    stdout: io.stdout ?? pipeWriter(process.stdout),
+    stderr: io.stderr ?? pipeWriter(process.stderr),
     env: io.env ?? process.env,
     ...(io.signal ? { signal: io.signal } : {}),
     ...(io.color !== undefined ? { color: io.color } : {}),
   };
+}
+
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
+/** Whether the reader of `stream` went away (`| head` read its lines and exited): a write met EPIPE. */
+function readerGone(stream: NodeJS.WriteStream): boolean {
+  return (stream.errored as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
+/**
+ * A writer to the process's stdout or stderr that survives its reader going away: the EPIPE is taken in
+ * (node would throw it as an unhandled 'error' event, a stack trace on stderr) and what follows is dropped,
+ * so the command completes — a gather keeps every file — and {@link outputClosed} tells the caller.
+ * Any other write error is thrown as before.
+ */
+function pipeWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+  return (text) => {
+    if (!readerGone(stream)) stream.write(text);
+  };
+}
+
+/**
+ * Whether the process's stdout or stderr lost its reader during the run (see {@link pipeWriter}); only
+ * those that `io`, as given to {@link resolveIo}, left to the process.
+ */
+export function outputClosed(io: Partial<CliIo>): boolean {
+  return (io.stdout === undefined && readerGone(process.stdout)) || (io.stderr === undefined && readerGone(process.stderr));
 }
 
 /** Colour for stderr: chalk decides from the TTY and NO_COLOR/FORCE_COLOR unless the caller said. */

@@ -12,21 +12,25 @@ import { writeManifest, writeRuntimeInfo, type ContainerRecord, type Description
 import type { RunInfo } from '../run-folder/read-manifest.js';
 import { buildManifest, describeEngine, manifestArguments, type Manifest } from './manifest.js';
 import { resolveOptions, type GatherOptions, type ProgressEvent, type ResolvedOptions } from './options.js';
-import { createRunFolder, writeNewFile } from '../run-folder/write.js';
+import { chooseOutputBase, createRunFolder, writeNewFile, type OutputBase } from '../run-folder/write.js';
 import type { LogAnalysis } from '../triage/analyze.js';
 import { renderHtml } from '../render/html.js';
 import { renderSummaryMarkdown } from '../render/markdown.js';
 import { toFindingsJson } from '../triage/findings-json.js';
 import { triageRun, type TriageReport } from '../triage/verdict.js';
 import { mapPool } from '../_util/pool.js';
-import { detectRuntimes, type DetectedRuntime } from '../runtime/detect.js';
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { DetectedRuntime } from '../runtime/detect.js';
 
 /** What a run did. Returned by {@link gather}; printed by `must-gather --json`. */
 export interface GatherResult {
   readonly service: string;
   /** The run folder, or null when nothing matched (then nothing was written). */
   readonly outputDir: string | null;
+  /**
+   * The base folder it was made in, and why that one (the default may have given way to this user's
+   * per-user base); null when nothing matched.
+   */
+  readonly outputBase: OutputBase | null;
   /** `<outputDir>.tar.gz` when an archive was asked for and written. */
   readonly archivePath: string | null;
   /** Why the archive could not be written, or null. */
@@ -127,7 +131,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
   if (selected.length === 0) return nothingMatched(scope, listed, choiceWarnings);
   const runtimes = listed.runtimes;
 
-  const outputDir = await openRunFolder(scope, selected);
+  const { outputDir, base } = await openRunFolder(scope, selected);
   // With --archive, each log is compressed as it is written; the archive is then mostly a copy.
   const parts = resolved.archive ? await ArchiveParts.create(outputDir).catch(() => null) : null;
   try {
@@ -152,6 +156,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       ...manifestBase,
       engines: listings.map(({ available: _names, ...listing }) => listing),
       arguments: manifestArguments(resolved),
+      outputBase: base,
       redaction: { enabled: resolved.redact, marker: REDACTION_MARKER },
       incomplete,
       interruption,
@@ -160,7 +165,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       testRun: options.testRun ?? null,
     };
     const { archivePath, archiveError } = await writeManifestAndArchive(scope, outputDir, parts, manifestFields, { warnings, finishedAt });
-    return { ...listed, outputDir, archivePath, archiveError, containers, incomplete, interruption, warnings, finishedAt, triage };
+    return { ...listed, outputDir, outputBase: base, archivePath, archiveError, containers, incomplete, interruption, warnings, finishedAt, triage };
   } finally {
     await parts?.discard();
   }
@@ -205,6 +210,7 @@ function nothingMatched(scope: RunScope, listed: ListedFields, warnings: readonl
   return {
     ...listed,
     outputDir: null,
+    outputBase: null,
     archivePath: null,
     archiveError: null,
     containers: [],
@@ -216,15 +222,21 @@ function nothingMatched(scope: RunScope, listed: ListedFields, warnings: readonl
   };
 }
 
-/** Phase 3: the run folder, created only now that there is something to put in it. */
-async function openRunFolder(scope: RunScope, selected: readonly Selected[]): Promise<string> {
+/**
+ * Phase 3: the run folder, created only now that there is something to put in it — and so is the base
+ * folder: the one asked for, or, when only the default was and it belongs to another user, this user's own.
+ */
+async function openRunFolder(scope: RunScope, selected: readonly Selected[]): Promise<{ outputDir: string; base: OutputBase }> {
   const { resolved } = scope;
-  const outputDir = await createRunFolder(resolved.outputDir, resolved.service, scope.startedAt).catch((error: unknown) => {
-    if (error instanceof OutputError) throw error;
-    throw new OutputError(`cannot create a run folder under ${resolved.outputDir}: ${errorMessage(error)}`, { cause: error });
+  const base = await chooseOutputBase(resolved.outputDir, resolved.outputDirSource);
+  if (base.fallback !== null) scope.progress({ type: 'output-base', dir: base.dir, requested: base.requested, reason: base.fallback });
+  const outputDir = await createRunFolder(base.dir, resolved.service, scope.startedAt).catch((error: unknown) => {
+    const because = base.fallback === null ? '' : ` (the per-user base, because ${base.fallback})`;
+    if (error instanceof OutputError) throw because ? new OutputError(`${error.message}${because}`, { cause: error }) : error;
+    throw new OutputError(`cannot create a run folder under ${base.dir}${because}: ${errorMessage(error)}`, { cause: error });
   });
   scope.progress({ type: 'matched', names: selected.map((s) => s.container.name), outputDir });
-  return outputDir;
+  return { outputDir, base };
 }
 
 /**

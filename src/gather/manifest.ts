@@ -5,6 +5,7 @@
 import { errorMessage } from '../_util/errors.js';
 import { TOOL } from '../_util/version.js';
 import type { ContainerRecord, Description, RuntimeSummary } from '../run-folder/manifest.js';
+import type { OutputBase } from '../run-folder/write.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { FindingsJson } from '../triage/findings-json.js';
 import type { EngineListing } from './engines.js';
@@ -17,6 +18,11 @@ export interface Manifest {
   readonly tool: { readonly name: string; readonly version: string };
   /** The run's options after defaults; `--redact` patterns as `/source/flags` text. */
   readonly arguments: ManifestArguments;
+  /**
+   * The base folder the run folder was made in: `dir`, `requested` (the option, MUST_GATHER_DIR or the
+   * default), `source`, and `fallback` — why `dir` is the per-user base instead of the default, or null.
+   */
+  readonly outputBase: OutputBase;
   /** Whether secrets were redacted, and the marker that replaced them. Counts are per file. */
   readonly redaction: { readonly enabled: boolean; readonly marker: string };
   readonly runtime: RuntimeSummary;
@@ -41,10 +47,12 @@ export interface Manifest {
   readonly testRun: unknown;
 }
 
-export type ManifestArguments = Omit<ResolvedOptions, 'redactPatterns'> & { readonly redactPatterns: readonly string[] };
+/** The options as given and defaulted; where the base came from is `outputBase.source`. */
+export type ManifestArguments = Omit<ResolvedOptions, 'redactPatterns' | 'outputDirSource'> & { readonly redactPatterns: readonly string[] };
 
 export function manifestArguments(resolved: ResolvedOptions): ManifestArguments {
-  return { ...resolved, redactPatterns: resolved.redactPatterns.map(String) };
+  const { outputDirSource: _source, ...args } = resolved;
+  return { ...args, redactPatterns: resolved.redactPatterns.map(String) };
 }
 
 export function buildManifest(fields: Omit<Manifest, 'schemaVersion' | 'tool'>): Manifest {

@@ -3,6 +3,7 @@ import { parseRedactPattern } from '../redact/index.js';
 import { parseSize } from '../_util/units.js';
 import { parseRuntimeChoice, parseTransportChoice } from '../runtime/detect.js';
 import type { ContainerRuntime, LogOptions, RuntimeChoice, RuntimeName, TransportChoice, TransportName } from '../runtime/types.js';
+import type { OutputBaseSource } from '../run-folder/write.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS } from './defaults.js';
 
 export { DEFAULT_CONCURRENCY, DEFAULT_OUTPUT_DIR, DEFAULT_TIMEOUT_MS };
@@ -21,6 +22,11 @@ export type ProgressEvent =
       readonly reason: string;
     }
   | { readonly type: 'matched'; readonly names: readonly string[]; readonly outputDir: string }
+  /**
+   * No base folder was chosen and the default belongs to another user: the run writes to `dir`, this
+   * user's private base, instead of `requested`; `reason` says whose the default is.
+   */
+  | { readonly type: 'output-base'; readonly dir: string; readonly requested: string; readonly reason: string }
   | { readonly type: 'container'; readonly name: string; readonly ok: boolean; readonly error: string | null }
   | { readonly type: 'archive'; readonly path: string }
   /** Something the user should know that did not stop the run, e.g. a DOCKER_HOST that did not answer. */
@@ -30,7 +36,12 @@ export type ProgressEvent =
 export interface GatherOptions extends LogOptions {
   /** The service under test: containers named `<service>_…` or `<service>-…` are collected. */
   readonly service: string;
-  /** Keep only containers whose name holds each of these as a whole `_`/`-` separated token. */
+  /**
+   * Keep only containers whose name holds any of these as a whole `_`/`-` separated token (or, for a
+   * component like `mock-llm`, consecutive tokens), looked for after the service prefix: `['postgres', 'redis']`
+   * keeps `sp_postgres_test` and `sp_redis_test`, not `sp_postgresql_test`. Containers added by `labels` are
+   * narrowed the same way (in the whole name when it has no service prefix); `containers` are kept regardless.
+   */
   readonly components?: readonly string[];
   /** Other prefixes that mean the same service, e.g. `sp` for `signalprocessing`. */
   readonly aliases?: readonly string[];
@@ -42,7 +53,10 @@ export interface GatherOptions extends LogOptions {
   readonly runtime?: RuntimeChoice;
   /** `auto` (default, or env MUST_GATHER_TRANSPORT): the Engine API when a socket answers, else the CLI. */
   readonly transport?: TransportChoice;
-  /** Base folder; default env MUST_GATHER_DIR or /tmp/kubernaut-must-gather. */
+  /**
+   * Base folder; default env MUST_GATHER_DIR, else /tmp/kubernaut-must-gather — or, when that belongs to
+   * another user, this user's /tmp/kubernaut-must-gather-<uid>.
+   */
   readonly outputDir?: string;
   /** Also write `<folder>.tar.gz` beside the folder. */
   readonly archive?: boolean;
@@ -80,7 +94,10 @@ export interface ResolvedOptions {
   readonly labels: readonly string[];
   readonly runtime: RuntimeChoice;
   readonly transport: TransportChoice;
+  /** The base folder asked for (see `outputDirSource`); the one written into may be the per-user one. */
   readonly outputDir: string;
+  /** Where `outputDir` came from: only the default gives way to a per-user base. */
+  readonly outputDirSource: OutputBaseSource;
   readonly archive: boolean;
   readonly concurrency: number;
   readonly timeoutMs: number;
@@ -148,9 +165,16 @@ function maxLogBytes(value: number | string | undefined): number | null {
   return bytes;
 }
 
-/** The base folder: the option, else env MUST_GATHER_DIR (an empty one counts as unset), else the default. */
-export function outputBase(outputDir: string | undefined, env: NodeJS.ProcessEnv): string {
-  return outputDir ?? (env.MUST_GATHER_DIR || DEFAULT_OUTPUT_DIR);
+/**
+ * The base folder asked for, and by whom: the option, else env MUST_GATHER_DIR (an empty one counts as
+ * unset), else the default. Only the default gives way to a per-user base when it belongs to someone else
+ * (`chooseOutputBase` in run-folder/write.ts decides, by looking at the folder); the run, the test-run lock
+ * and `prune` all start here.
+ */
+export function requestedOutputBase(outputDir: string | undefined, env: NodeJS.ProcessEnv): { dir: string; source: OutputBaseSource } {
+  if (outputDir !== undefined) return { dir: outputDir, source: 'option' };
+  if (env.MUST_GATHER_DIR) return { dir: env.MUST_GATHER_DIR, source: 'MUST_GATHER_DIR' };
+  return { dir: DEFAULT_OUTPUT_DIR, source: 'default' };
 }
 
 /** `--runtime`/`--transport`: the options, else MUST_GATHER_RUNTIME/MUST_GATHER_TRANSPORT, else auto; validated. */
@@ -170,7 +194,7 @@ export function resolveOptions(options: GatherOptions): ResolvedOptions {
   const env = options.env ?? process.env;
   const service = assertSafeToken(String(options.service ?? ''), 'service name');
   // An empty variable (`MUST_GATHER_DIR=${UNSET}` in CI) means the default, like an unset one.
-  const outputDir = outputBase(options.outputDir, env);
+  const { dir: outputDir, source: outputDirSource } = requestedOutputBase(options.outputDir, env);
   if (typeof outputDir !== 'string' || outputDir.trim() === '' || outputDir.includes('\0')) {
     throw new UsageError(`invalid output directory ${JSON.stringify(outputDir)}`);
   }
@@ -182,6 +206,7 @@ export function resolveOptions(options: GatherOptions): ResolvedOptions {
     labels: checkEach(options.labels, (l) => LABEL.test(l), 'label (expected key=value or key)'),
     ...engineChoices(options, env),
     outputDir,
+    outputDirSource,
     archive: options.archive === true,
     concurrency: positiveInteger(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency', MAX_CONCURRENCY),
     timeoutMs: positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeout (ms)', 24 * 3600_000),

@@ -6,6 +6,10 @@ import { byName } from '../_util/order.js';
 export interface Selector {
   readonly service: string;
   readonly aliases?: readonly string[];
+  /**
+   * Keep only containers whose name, after the service prefix, holds any of these as whole `_`/`-` tokens.
+   * Empty or absent: no narrowing.
+   */
   readonly components?: readonly string[];
   /** Exact names or IDs added whatever their names. */
   readonly containers?: readonly string[];
@@ -63,7 +67,11 @@ function matchesExplicit(summary: ContainerSummary, wanted: string): boolean {
 
 /**
  * Pick the containers of a run from everything the engine listed.
- * `labelled` are containers the engine selected by label; they are narrowed by components like the rest.
+ * A name belongs to the service when it starts with the service or an alias followed by `_` or `-`; with
+ * components, it must also hold any one of them, as whole tokens, in the part after that prefix.
+ * `labelled` are containers the engine selected by label; they are narrowed by components the same way —
+ * in the part after the prefix when the name has one, else in the whole name (`compose_postgres_1`).
+ * `selector.containers` are added whatever the components.
  * Engines' `--filter name=` is an unanchored regex, so names are matched here, exactly.
  */
 export function selectContainers(
@@ -77,7 +85,8 @@ export function selectContainers(
   const add = (summary: ContainerSummary, name: string, matchedBy: MatchReason): void => {
     if (!byId.has(summary.id)) byId.set(summary.id, { summary, name, matchedBy });
   };
-  const fitsComponents = (rest: string): boolean => components.every((c) => hasComponent(rest, c));
+  // Components are a list of what to collect: any one of them is enough.
+  const fitsComponents = (rest: string): boolean => components.length === 0 || components.some((c) => hasComponent(rest, c));
 
   for (const summary of all) {
     for (const name of ownNames(summary)) {

@@ -1,5 +1,6 @@
 /** must-gather/integrations: the pieces the framework entry points are built from, for other runners. */
 export {
+  checkTestGatherOptions,
   cleanMessage,
   describeOutcome,
   gatherAndReport,

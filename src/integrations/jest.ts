@@ -13,13 +13,17 @@
  * `{ service, gather: false }` so that it only records whether the run failed).
  * Only jest's types are used (structurally): importing this never loads jest.
  */
+import { checkedFlag, checkedOptions } from './_check.js';
 import { recordedRun, recordRun } from './_handoff.js';
 import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
 export type { TestGatherOutcome } from '../test-run/gather-for-tests.js';
 export type JestGatherOptions = TestGatherOptions & ReportingOptions;
 export interface JestReporterOptions extends JestGatherOptions {
-  /** Gather in onRunComplete (default); false only records the run for `gatherInGlobalTeardown()`. */
+  /**
+   * Gather in onRunComplete (default); false only records the run for `gatherInGlobalTeardown()`, and then
+   * the other options are neither read nor checked here (the helper checks its own).
+   */
   readonly gather?: boolean;
 }
 
@@ -65,22 +69,27 @@ export function testRunFromJest(results: JestAggregatedResultLike): TestRunInfo 
   return { failed, failures, runStartedAt: results.startTime > 0 ? new Date(results.startTime) : undefined };
 }
 
+const REPORTER = 'must-gather/jest reporter';
+
 /**
  * The jest reporter (`['must-gather/jest', options]`). Jest awaits onRunComplete, and calls it before
- * globalTeardown: the containers are still there.
+ * globalTeardown: the containers are still there. Throws {@link UsageError} for invalid options when jest
+ * creates it, as the run starts.
  */
 export default class MustGatherReporter {
-  readonly #options: JestReporterOptions;
+  readonly #options: JestGatherOptions;
+  readonly #gather: boolean;
 
   constructor(_globalConfig: unknown, options: JestReporterOptions, _context?: unknown) {
-    this.#options = options ?? ({} as JestReporterOptions);
+    const { gather, ...rest } = options ?? ({} as JestReporterOptions);
+    this.#gather = checkedFlag(REPORTER, 'gather', gather) ?? true;
+    this.#options = this.#gather ? checkedOptions(REPORTER, rest) : rest;
   }
 
   async onRunComplete(_testContexts: unknown, results: JestAggregatedResultLike): Promise<void> {
     const run = testRunFromJest(results);
     recordRun('jest', () => run);
-    const { gather = true, ...options } = this.#options;
-    if (gather) await gatherAndReport({ ...options, ...run, framework: 'jest' });
+    if (this.#gather) await gatherAndReport({ ...this.#options, ...run, framework: 'jest' });
   }
 }
 
@@ -89,9 +98,11 @@ export { MustGatherReporter };
 /**
  * Gather from globalTeardown, before your own cleanup. Whether the run failed comes from the reporter
  * (globalTeardown alone is not told): configure `['must-gather/jest', { service, gather: false }]` too.
- * When the reporter already gathered, this receives its result: one gather per run.
+ * When the reporter already gathered, this receives its result: one gather per run. Rejects with
+ * {@link UsageError} for invalid options, on every run.
  */
 export async function gatherInGlobalTeardown(options: JestGatherOptions): Promise<TestGatherOutcome> {
+  checkedOptions('must-gather/jest gatherInGlobalTeardown()', options);
   const run = recordedRun('jest') ?? { failed: null, unknownReason: "add ['must-gather/jest', { service }] to reporters in the jest config" };
   return gatherAndReport({ ...options, ...run, framework: 'jest' });
 }

@@ -12,6 +12,7 @@
  * Failure messages come from `test.err` (a hook's error) where mocha keeps them; otherwise only names.
  * Only mocha's types are used (structurally): importing this never loads mocha.
  */
+import { checkedOptions } from './_check.js';
 import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
 export type MochaGatherOptions = TestGatherOptions & ReportingOptions;
@@ -74,8 +75,10 @@ export function testRunFromMocha(root: MochaSuiteLike): TestRunInfo {
 /**
  * Root hooks for `export const mochaHooks = mustGatherHooks(options)`. The afterAll lifts mocha's hook
  * timeout for itself: the gather is bounded by `timeoutMs` and the wait for another process by `lock.waitMs`.
+ * Throws {@link UsageError} for invalid options at once, as mocha loads the plugin.
  */
 export function mustGatherHooks(options: MochaGatherOptions): MochaRootHooks {
+  checkedOptions('mustGatherHooks()', options);
   let runStartedAt = new Date();
   const env = options.env ?? process.env;
   // Parallel mode's workers are children of the one mocha process.

@@ -18,6 +18,7 @@
  * ```
  * Only Playwright's types are used (structurally): importing this never loads @playwright/test.
  */
+import { checkedOptions } from './_check.js';
 import { recordedRun, recordRun } from './_handoff.js';
 import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
@@ -98,8 +99,12 @@ export default class MustGatherReporter {
 
 export { MustGatherReporter };
 
-/** Gather from globalTeardown when the reporter saw a failure (or `when: 'always'`), before your own cleanup. */
+/**
+ * Gather from globalTeardown when the reporter saw a failure (or `when: 'always'`), before your own cleanup.
+ * Rejects with {@link UsageError} for invalid options, on every run.
+ */
 export async function gatherInGlobalTeardown(options: PlaywrightGatherOptions): Promise<TestGatherOutcome> {
+  checkedOptions('must-gather/playwright gatherInGlobalTeardown()', options);
   const run = recordedRun('playwright') ?? { failed: null, unknownReason: "add ['must-gather/playwright'] to reporter in the Playwright config" };
   return gatherAndReport({ ...options, ...run, framework: 'playwright' });
 }

@@ -14,6 +14,7 @@
  * ```
  * Only vitest's types are used (structurally): importing this never loads vitest.
  */
+import { checkedOptions } from './_check.js';
 import { recordedRun, recordRun } from './_handoff.js';
 import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
@@ -77,9 +78,11 @@ export function testRunFromVitest(modules: ReadonlyArray<VitestTestModuleLike>, 
 
 /**
  * A vitest reporter that gathers when the run failed. Vitest reports the run's end before it runs any
- * globalSetup teardown, so the containers are still there.
+ * globalSetup teardown, so the containers are still there. Throws {@link UsageError} for invalid options
+ * at once, as the config loads.
  */
 export function mustGatherReporter(options: VitestGatherOptions): VitestReporterLike {
+  checkedOptions('mustGatherReporter()', options);
   let runStartedAt = new Date();
   return {
     onTestRunStart() {
@@ -97,9 +100,10 @@ export function mustGatherReporter(options: VitestGatherOptions): VitestReporter
  * Gather from a globalSetup's teardown, before your own cleanup. Whether the run failed comes from
  * `mustGatherReporter` when it is configured too (then this receives its result: one gather), else from
  * `project.vitest.state`. Vitest ends a teardown after `teardownTimeout` (10 s by default): raise it, or
- * prefer the reporter.
+ * prefer the reporter. Rejects with {@link UsageError} for invalid options, on every run.
  */
 export async function gatherOnTeardown(project: VitestProjectLike, options: VitestGatherOptions): Promise<TestGatherOutcome> {
+  checkedOptions('gatherOnTeardown()', options);
   const state = project.vitest.state;
   const run: TestRunInfo =
     recordedRun('vitest') ??

@@ -1,26 +1,4 @@
-/** Redaction of logs and inspect JSON: the public surface of `src/redact/`. */
-export {
-  BUILTIN_REACH,
-  MIN_LITERAL_LENGTH,
-  REDACTION_MARKER,
-  RULE_IDS,
-  compileRedaction,
-  isLiteralSourceName,
-  isSecretEnvName,
-  parseRedactPattern,
-  usableLiterals,
-  type CompiledRedaction,
-  type RedactOptions,
-  type RedactionCounts,
-  type RuleId,
-} from './rules.js';
-export {
-  DEFAULT_BATCH_BYTES,
-  RedactionEngine,
-  Redactor,
-  SEGMENT_MAX,
-  createRedactor,
-  redactBuffer,
-  type RedactorTuning,
-} from './stream.js';
-export { collectSecretLiterals, redactInspect, type InspectRedaction } from './inspect.js';
+/** Redaction of logs and inspect JSON: what the rest of must-gather uses of `src/redact/`. */
+export { REDACTION_MARKER, compileRedaction, parseRedactPattern, type CompiledRedaction } from './rules.js';
+export { createRedactor } from './stream.js';
+export { collectSecretLiterals, redactInspect } from './inspect.js';

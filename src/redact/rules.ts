@@ -36,7 +36,7 @@ export const RULE_IDS = [
   'aws-access-key',
   'custom',
 ] as const;
-export type RuleId = (typeof RULE_IDS)[number];
+type RuleId = (typeof RULE_IDS)[number];
 
 /** Redactions made, per rule id. Never holds a redacted value. */
 export type RedactionCounts = Record<string, number>;
@@ -136,7 +136,7 @@ export function usableLiterals(values: readonly string[]): string[] {
 }
 
 /** UTF-8 bytes of `value` as a byte string. */
-export function toByteString(value: string): string {
+function toByteString(value: string): string {
   return Buffer.from(value, 'utf8').toString('latin1');
 }
 
@@ -162,7 +162,7 @@ interface RuleSource {
  * Longest lookbehind of any built-in pattern, in chars before the match's start. (Lookbehinds are written
  * after a fixed first char, `ey(?<![…]ey)`, which keeps V8's fast scan for that char.)
  */
-export const LOOKBEHIND = 1;
+const LOOKBEHIND = 1;
 
 const PEM_LABEL = '(?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?'; // RSA, EC, OPENSSH, ENCRYPTED, PGP … BLOCK
 const PEM_HEADER = `-----BEGIN ${PEM_LABEL}-----`; // ≤ 11 + 63 + 17 + 5 = 96
@@ -198,82 +198,81 @@ function isBasicCredential(match: string, base64: string): boolean {
 }
 
 /**
- * The built-in rules, one pattern each. Capture groups mark the secret: the first group that took part
- * is replaced, or the whole match when the pattern has none. Every quantifier is bounded (see `reach`).
+ * The built-in rules, one pattern each, in the order they scan. Capture groups mark the secret: the first
+ * group that took part is replaced, or the whole match when the pattern has none. Every quantifier is
+ * bounded (see `reach`).
  */
-function builtinRules(): RuleSource[] {
-  return [
-    {
-      // A private key block: the body between header and footer, line breaks next to them kept; without
-      // a footer (cut off), the whole base64 lines that follow the header. A body holds no `-----`, which
-      // also keeps a run of headers without footers from costing 32 KiB of scanning each.
-      rule: 'pem-private-key',
-      source:
-        `${PEM_HEADER}(?:${PEM_NEWLINE}?((?:[^-]|-(?!----)){1,${PEM_BODY_MAX}}?)${PEM_NEWLINE}?${PEM_FOOTER}` +
-        `|${PEM_NEWLINE}(${PEM_LINE}(?:${PEM_NEWLINE}${PEM_LINE}){0,${PEM_LINES_MAX - 1}}))`,
-      reach: 96 + Math.max(4 + PEM_BODY_MAX + 4 + 94, PEM_LINES_MAX * (4 + 145)),
-    },
-    {
-      // In an Authorization header, any token; elsewhere `Bearer <token>` only when the token holds a
-      // digit, so prose such as "bearer authentication" survives.
-      rule: 'auth-bearer',
-      source:
-        `${AUTH_KEY}${ci('bearer')}[ \\t]{1,8}(${TOKEN68}{1,4096}={0,8})` +
-        `|${wordStart('bearer')}[ \\t]{1,8}(?=[A-Za-z._~+/-]{0,4095}[0-9])(${TOKEN68}{8,4096}={0,8})`,
-      reach: 30 + 6 + 8 + 4096 + 8,
-    },
-    {
-      // In an Authorization header, any credentials; elsewhere `Basic <base64>` that decodes to user:password.
-      rule: 'auth-basic',
-      source:
-        `${AUTH_KEY}${ci('basic')}[ \\t]{1,8}([A-Za-z0-9+/]{1,4096}={0,2})` +
-        `|${wordStart('basic')}[ \\t]{1,8}([A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])`,
-      reach: 30 + 5 + 8 + 4096 + 2 + 1,
-      accept: isBasicCredential,
-    },
-    {
-      // scheme://user:password@host — the password; it may hold `@` (the last `@` ends it). The match
-      // starts at `://`, a fixed string that is fast to find.
-      rule: 'url-userinfo',
-      source: `://(?<=[A-Za-z0-9]://)[^\\s:/?#@"'<>\\\\${CONTROL}]{0,256}:([^\\s/?#"'<>\\\\${CONTROL}]{1,256})@`,
-      reach: 3 + 256 + 1 + 256 + 1,
-    },
-    {
-      // password=…, PGPASSWORD=…, "password": "…", passwd: …, passphrase=…, pwd=… (not OLDPWD=) — the
-      // value: quoted (JSON escapes allowed), or up to a space, quote, `&`, `;`, `,` or control byte.
-      rule: 'password-pair',
-      source:
-        `(?:${ci('passw')}(?:${ci('ord')}|${ci('d')})|${ci('passphrase')}|${ci('pwd')}(?<![A-Za-z]${ci('pwd')}))${KEY_SEPARATOR}` +
-        `(?:"((?:[^"\\\\${CONTROL}]|\\\\.){1,256})"|\\\\"([^"\\\\${CONTROL}]{1,256})\\\\"|'([^'${CONTROL}]{1,256})'|([^\\s"'&;,${CONTROL}]{1,256}))`,
-      reach: 10 + 10 + 2 + 512 + 2,
-    },
-    {
-      rule: 'aws-secret-key',
-      source: `${ci('aws')}[_.-]?${ci('secret')}[_.-]?(?:${ci('access')}[_.-]?)?${ci('key')}${KEY_SEPARATOR}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])`,
-      reach: 22 + 10 + 1 + 40 + 1,
-    },
-    {
-      // header.payload.signature, both JSON objects (`{"` / `{ ` encode as `ey`); the signature may be empty.
-      rule: 'jwt',
-      source: 'ey(?<![A-Za-z0-9_-]ey)[A-Za-z0-9_-]{8,1024}\\.ey[A-Za-z0-9_-]{8,8192}\\.[A-Za-z0-9_-]{0,2048}(?![A-Za-z0-9_-])',
-      reach: 2 + 1024 + 1 + 2 + 8192 + 1 + 2048 + 1,
-    },
-    {
-      rule: 'aws-access-key',
-      source: 'A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA|SCA)[A-Z0-9]{16}(?![A-Za-z0-9])',
-      reach: 21,
-    },
-  ];
-}
+const BUILTIN_RULES: readonly RuleSource[] = [
+  {
+    // A private key block: the body between header and footer, line breaks next to them kept; without
+    // a footer (cut off), the whole base64 lines that follow the header. A body holds no `-----`, which
+    // also keeps a run of headers without footers from costing 32 KiB of scanning each.
+    rule: 'pem-private-key',
+    source:
+      `${PEM_HEADER}(?:${PEM_NEWLINE}?((?:[^-]|-(?!----)){1,${PEM_BODY_MAX}}?)${PEM_NEWLINE}?${PEM_FOOTER}` +
+      `|${PEM_NEWLINE}(${PEM_LINE}(?:${PEM_NEWLINE}${PEM_LINE}){0,${PEM_LINES_MAX - 1}}))`,
+    reach: 96 + Math.max(4 + PEM_BODY_MAX + 4 + 94, PEM_LINES_MAX * (4 + 145)),
+  },
+  {
+    // In an Authorization header, any token; elsewhere `Bearer <token>` only when the token holds a
+    // digit, so prose such as "bearer authentication" survives.
+    rule: 'auth-bearer',
+    source:
+      `${AUTH_KEY}${ci('bearer')}[ \\t]{1,8}(${TOKEN68}{1,4096}={0,8})` +
+      `|${wordStart('bearer')}[ \\t]{1,8}(?=[A-Za-z._~+/-]{0,4095}[0-9])(${TOKEN68}{8,4096}={0,8})`,
+    reach: 30 + 6 + 8 + 4096 + 8,
+  },
+  {
+    // In an Authorization header, any credentials; elsewhere `Basic <base64>` that decodes to user:password.
+    rule: 'auth-basic',
+    source:
+      `${AUTH_KEY}${ci('basic')}[ \\t]{1,8}([A-Za-z0-9+/]{1,4096}={0,2})` +
+      `|${wordStart('basic')}[ \\t]{1,8}([A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])`,
+    reach: 30 + 5 + 8 + 4096 + 2 + 1,
+    accept: isBasicCredential,
+  },
+  {
+    // scheme://user:password@host — the password; it may hold `@` (the last `@` ends it). The match
+    // starts at `://`, a fixed string that is fast to find.
+    rule: 'url-userinfo',
+    source: `://(?<=[A-Za-z0-9]://)[^\\s:/?#@"'<>\\\\${CONTROL}]{0,256}:([^\\s/?#"'<>\\\\${CONTROL}]{1,256})@`,
+    reach: 3 + 256 + 1 + 256 + 1,
+  },
+  {
+    // password=…, PGPASSWORD=…, "password": "…", passwd: …, passphrase=…, pwd=… (not OLDPWD=) — the
+    // value: quoted (JSON escapes allowed), or up to a space, quote, `&`, `;`, `,` or control byte.
+    rule: 'password-pair',
+    source:
+      `(?:${ci('passw')}(?:${ci('ord')}|${ci('d')})|${ci('passphrase')}|${ci('pwd')}(?<![A-Za-z]${ci('pwd')}))${KEY_SEPARATOR}` +
+      `(?:"((?:[^"\\\\${CONTROL}]|\\\\.){1,256})"|\\\\"([^"\\\\${CONTROL}]{1,256})\\\\"|'([^'${CONTROL}]{1,256})'|([^\\s"'&;,${CONTROL}]{1,256}))`,
+    reach: 10 + 10 + 2 + 512 + 2,
+  },
+  {
+    rule: 'aws-secret-key',
+    source: `${ci('aws')}[_.-]?${ci('secret')}[_.-]?(?:${ci('access')}[_.-]?)?${ci('key')}${KEY_SEPARATOR}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])`,
+    reach: 22 + 10 + 1 + 40 + 1,
+  },
+  {
+    // header.payload.signature, both JSON objects (`{"` / `{ ` encode as `ey`); the signature may be empty.
+    rule: 'jwt',
+    source: 'ey(?<![A-Za-z0-9_-]ey)[A-Za-z0-9_-]{8,1024}\\.ey[A-Za-z0-9_-]{8,8192}\\.[A-Za-z0-9_-]{0,2048}(?![A-Za-z0-9_-])',
+    reach: 2 + 1024 + 1 + 2 + 8192 + 1 + 2048 + 1,
+  },
+  {
+    rule: 'aws-access-key',
+    source: 'A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA|SCA)[A-Z0-9]{16}(?![A-Za-z0-9])',
+    reach: 21,
+  },
+];
 
 /** Upper bound of every built-in pattern's reach (literals excepted: their reach is their length). */
-export const BUILTIN_REACH = Math.max(...builtinRules().map((r) => r.reach));
+export const BUILTIN_REACH = Math.max(...BUILTIN_RULES.map((r) => r.reach));
 
 // ---------------------------------------------------------------------------------------------------------
 // Compiled rules
 
 /** Where a match and its secret are, in the scanned string. */
-export interface Match {
+interface Match {
   readonly start: number;
   readonly end: number;
   readonly secretStart: number;
@@ -396,7 +395,7 @@ function literalMatchers(literals: readonly string[]): Matcher[] {
 }
 
 function compileText(literals: readonly string[]): CompiledText {
-  const matchers = [...literalMatchers(literals.map(toByteString)), ...builtinRules().map(regexMatcher)];
+  const matchers = [...literalMatchers(literals.map(toByteString)), ...BUILTIN_RULES.map(regexMatcher)];
   return { matchers, reach: Math.max(...matchers.map((m) => m.reach)) };
 }
 
@@ -550,7 +549,6 @@ export function scanSegment(segment: string, custom: readonly CompiledCustom[], 
     if (span.start > pos) {
       out.push(segment.slice(pos, span.start));
       inSecret = false;
-      pos = span.start;
     }
     if (!inSecret) out.push(REDACTION_MARKER);
     inSecret = true;

@@ -1,4 +1,4 @@
-import { NO_PAINT, type Paint } from '../cli/run-text.js';
+import { NO_PAINT, type Paint } from './paint.js';
 import { cleanLine, plural, truncate } from '../_util/text.js';
 import { decisiveLines, enginesText, firstErrorLine, isFailed, repeatText, runHeadline, stateLabel, whenText, type DecisiveLine } from './_summary.js';
 import type { ContainerTriage, TriageReport } from '../triage/verdict.js';

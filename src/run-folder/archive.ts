@@ -6,7 +6,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync, type Gzip } from 'node:zlib';
 import { byName } from '../_util/order.js';
-import { archivePathOf } from './layout.js';
+import { archivePartialPathOf, archivePartsPathOf, archivePathOf } from './layout.js';
 
 /*
  * `<run folder>.tar.gz`, compressed while the logs are written rather than after.
@@ -44,7 +44,7 @@ export class ArchiveParts {
 
   /** Parts for the run folder `runDir`, in a new private folder beside it. */
   static async create(runDir: string): Promise<ArchiveParts> {
-    const dir = `${archivePathOf(runDir)}.parts-${process.pid}`;
+    const dir = archivePartsPathOf(runDir, process.pid);
     await mkdir(dir, { mode: 0o700 });
     return new ArchiveParts(dir);
   }
@@ -248,7 +248,7 @@ async function compressFile(file: FileHandle, size: number, out: WriteStream): P
  */
 export async function writeArchive(dir: string, parts: ArchiveParts | null = null): Promise<string> {
   const target = archivePathOf(dir);
-  const partial = `${target}.partial-${process.pid}`;
+  const partial = archivePartialPathOf(dir, process.pid);
   try {
     const out = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
     const closed = new Promise<void>((resolve, reject) => {

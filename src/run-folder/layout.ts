@@ -9,7 +9,7 @@ export const SUMMARY_FILE = 'SUMMARY.md';
 export const HTML_FILE = 'index.html';
 /** What the test run knew (framework, failed tests), written by the test-framework entry points. */
 export const TEST_RUN_FILE = 'test-run.json';
-export const ARCHIVE_SUFFIX = '.tar.gz';
+const ARCHIVE_SUFFIX = '.tar.gz';
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
@@ -33,10 +33,28 @@ export function archivePathOf(runDir: string): string {
   return `${runDir}${ARCHIVE_SUFFIX}`;
 }
 
+/** `<run folder>.tar.gz.partial-<pid>`: the archive while process `pid` writes it, renamed when complete. */
+export function archivePartialPathOf(runDir: string, pid: number): string {
+  return `${archivePathOf(runDir)}.partial-${pid}`;
+}
+
+/** `<run folder>.tar.gz.parts-<pid>/`: the logs' compressed parts while process `pid` collects (with --archive). */
+export function archivePartsPathOf(runDir: string, pid: number): string {
+  return `${archivePathOf(runDir)}.parts-${pid}`;
+}
+
+/**
+ * The base folder a user gets when the default one belongs to someone else (root ran must-gather first on
+ * this machine): `<default>-<uid>`, e.g. `/tmp/kubernaut-must-gather-1000`.
+ */
+export function perUserBase(defaultBase: string, uid: number): string {
+  return `${defaultBase}-${uid}`;
+}
+
 /**
  * Names must-gather gives to what it writes under the base folder: `<service>-integration-<YYYYMMDD-HHMMSS>`,
  * `-<n>` when two runs started in the same second, and `.tar.gz` for the archive. Temporary names
- * (`….tar.gz.partial-<pid>`) and everything else never match.
+ * (`….tar.gz.partial-<pid>`, see {@link parseArchiveLeftoverName}) and everything else never match.
  */
 export const RUN_ENTRY_NAME = /^([A-Za-z0-9][A-Za-z0-9._-]*)-integration-(\d{8}-\d{6})(?:-(\d+))?(\.tar\.gz)?$/;
 
@@ -71,6 +89,29 @@ export function parseRunEntryName(name: string): RunEntryName | null {
     archive: archive !== undefined,
     run: archive === undefined ? name : name.slice(0, -ARCHIVE_SUFFIX.length),
   };
+}
+
+/** What a temporary archive name beside a run folder says: the run, what it is, the process that made it. */
+export interface ArchiveLeftoverName {
+  /** The run folder's name, read as {@link parseRunEntryName} reads it. */
+  readonly run: RunEntryName;
+  /** `partial`: `<run>.tar.gz.partial-<pid>`, a file; `parts`: `<run>.tar.gz.parts-<pid>`, a folder. */
+  readonly kind: 'partial' | 'parts';
+  readonly pid: number;
+}
+
+const ARCHIVE_LEFTOVER = /^(.+)\.tar\.gz\.(partial|parts)-([1-9]\d{0,9})$/;
+
+/**
+ * Read `<run>.tar.gz.partial-<pid>` or `<run>.tar.gz.parts-<pid>` (what {@link archivePartialPathOf} and
+ * {@link archivePartsPathOf} name), or null. Normally gone when the run ends; left behind when it was killed.
+ */
+export function parseArchiveLeftoverName(name: string): ArchiveLeftoverName | null {
+  const match = ARCHIVE_LEFTOVER.exec(name);
+  if (match === null) return null;
+  const run = parseRunEntryName(match[1] as string);
+  if (run === null || run.archive) return null;
+  return { run, kind: match[2] as 'partial' | 'parts', pid: Number(match[3]) };
 }
 
 /** A file name made from a container name: engines allow `[A-Za-z0-9_.-]`, anything else becomes `_`. */

@@ -1,11 +1,13 @@
 /**
- * `must-gather prune`: remove old run folders and archives from the base folder — only what must-gather
- * itself names, never anything else, never through a symbolic link.
+ * `must-gather prune`: remove old run folders and archives from the base folder, and what a killed run left
+ * beside them — only what must-gather itself names, never anything else, never through a symbolic link.
+ * (The test-run lock's files are swept by test-run/lock.ts, which knows their protocol.)
  */
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError, errorMessage } from '../_util/errors.js';
-import { parseRunEntryName, type RunEntryName } from './layout.js';
+import { processAlive } from '../_util/process.js';
+import { parseArchiveLeftoverName, parseRunEntryName, type RunEntryName } from './layout.js';
 
 export interface PruneOptions {
   /** The base folder, e.g. /tmp/kubernaut-must-gather. Refused when it is a symbolic link. */
@@ -18,6 +20,8 @@ export interface PruneOptions {
   readonly dryRun?: boolean;
   /** Clock; default `() => new Date()`. */
   readonly now?: () => Date;
+  /** Whether a process of this host is alive (for temporary archive names); default `kill(pid, 0)`. */
+  readonly isAlive?: (pid: number) => boolean;
 }
 
 export interface PruneResult {
@@ -47,9 +51,14 @@ interface Run {
  *   Removing a folder never follows the links inside it.
  * - A missing `baseDir` prunes nothing; a `baseDir` that is a symbolic link or not a folder is refused
  *   ({@link UsageError}).
+ * - The temporary names of an archive being made, `<run>.tar.gz.partial-<pid>` (a file) and
+ *   `<run>.tar.gz.parts-<pid>` (a folder), are normally gone when the run ends; a run killed with SIGKILL
+ *   leaves them. They are removed once no process `pid` lives on this host, or once their run is older
+ *   than `olderThanMs` (whatever process now has that pid is not still archiving it); `keep` does not keep
+ *   them.
  */
 export async function prune(options: PruneOptions): Promise<PruneResult> {
-  const { olderThanMs, keep = 0, dryRun = false, now = () => new Date() } = options;
+  const { olderThanMs, keep = 0, dryRun = false, now = () => new Date(), isAlive = processAlive } = options;
   if (typeof olderThanMs !== 'number' || !Number.isFinite(olderThanMs) || olderThanMs < 0) {
     throw new UsageError(`invalid age ${JSON.stringify(olderThanMs)}: expected milliseconds ≥ 0`);
   }
@@ -70,8 +79,44 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
   if (base.isSymbolicLink()) throw new UsageError(`refusing to prune ${baseDir}: it is a symbolic link`);
   if (!base.isDirectory()) throw new UsageError(`refusing to prune ${baseDir}: it is not a folder`);
 
+  const nowMs = now().getTime();
+  const remove = async (path: string): Promise<void> => {
+    if (dryRun) {
+      result.removed.push(path);
+      return;
+    }
+    try {
+      // rm looks at the entry with lstat and unlinks links inside a folder without following them.
+      await rm(path, { recursive: true });
+      result.removed.push(path);
+    } catch (error) {
+      result.skipped.push({ path, reason: `could not be removed: ${errorMessage(error)}` });
+    }
+  };
+
   const runsByService = new Map<string, Map<string, Run>>();
   for (const entry of (await readdir(baseDir)).sort()) {
+    const leftover = parseArchiveLeftoverName(entry);
+    if (leftover !== null) {
+      const path = join(baseDir, entry);
+      const info = await lstat(path).catch(() => null);
+      if (info === null) continue;
+      const reason = info.isSymbolicLink()
+        ? 'symbolic link: not followed, not removed'
+        : leftover.kind === 'partial' && !info.isFile()
+          ? 'named like a partial archive but not a regular file'
+          : leftover.kind === 'parts' && !info.isDirectory()
+            ? 'named like an archive parts folder but not a folder'
+            : null;
+      if (reason !== null) {
+        result.skipped.push({ path, reason });
+        continue;
+      }
+      const startedAt = leftover.run.startedAt;
+      const runIsOld = startedAt !== null && nowMs - startedAt.getTime() > olderThanMs;
+      if (runIsOld || !isAlive(leftover.pid)) await remove(path);
+      continue;
+    }
     const name = parseRunEntryName(entry);
     if (name === null) continue;
     const path = join(baseDir, entry);
@@ -103,7 +148,6 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     runs.set(name.run, run);
   }
 
-  const nowMs = now().getTime();
   for (const runs of runsByService.values()) {
     const newestFirst = [...runs.values()].sort(
       (a, b) => b.name.startedAt!.getTime() - a.name.startedAt!.getTime() || b.name.suffix - a.name.suffix,
@@ -114,19 +158,7 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
         result.kept.push(...run.paths);
         continue;
       }
-      for (const path of run.paths) {
-        if (dryRun) {
-          result.removed.push(path);
-          continue;
-        }
-        try {
-          // rm looks at the entry with lstat and unlinks links inside a folder without following them.
-          await rm(path, { recursive: true });
-          result.removed.push(path);
-        } catch (error) {
-          result.skipped.push({ path, reason: `could not be removed: ${errorMessage(error)}` });
-        }
-      }
+      for (const path of run.paths) await remove(path);
     }
   }
   result.removed.sort();

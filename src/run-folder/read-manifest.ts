@@ -39,7 +39,7 @@ function fileRecords(value: unknown): FileRecord[] {
 }
 
 /** A container record from any manifest version; missing fields take neutral values. */
-export function recordFromManifest(raw: unknown, runtime: RuntimeName = 'podman'): ContainerRecord | null {
+function recordFromManifest(raw: unknown, runtime: RuntimeName = 'podman'): ContainerRecord | null {
   if (!isObject(raw)) return null;
   const name = stringOrNull(raw.name);
   if (name === null || name === '') return null;
@@ -68,7 +68,7 @@ function engineInfo(value: unknown): EngineInfo | null {
   return typeof value === 'string' && value !== '' ? { name: value, version: '' } : null;
 }
 
-export function runInfoFromManifest(manifest: JsonObject): RunInfo {
+function runInfoFromManifest(manifest: JsonObject): RunInfo {
   const listed = Array.isArray(manifest.runtimes) ? manifest.runtimes.map(engineInfo).filter((e) => e !== null) : [];
   const single = engineInfo(manifest.runtime);
   return {

@@ -1,22 +1,106 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, rmdir, stat, unlink } from 'node:fs/promises';
 import { OutputError } from '../_util/errors.js';
-import { runFolderName } from './layout.js';
-import { join } from 'node:path';
+import { perUserBase, runFolderName } from './layout.js';
+import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 const MAX_SUFFIX = 10_000;
+/** How often the base is made again when it disappears under a run (see {@link createRunFolder}). */
+const MAX_BASE_ATTEMPTS = 5;
+
+/** Where the base folder came from: `--output-dir` (the `outputDir` option), env MUST_GATHER_DIR, or neither. */
+export type OutputBaseSource = 'option' | 'MUST_GATHER_DIR' | 'default';
+
+/** The base folder a run writes into, and why; manifest.json records it as `outputBase`. */
+export interface OutputBase {
+  /** The folder written into. */
+  readonly dir: string;
+  /** The folder asked for: the option, MUST_GATHER_DIR or the default. */
+  readonly requested: string;
+  readonly source: OutputBaseSource;
+  /** Why `dir` is not `requested` (the default base belongs to another user), or null when it is. */
+  readonly fallback: string | null;
+}
+
+/**
+ * Choose the base folder. A base that was asked for (`source` `option` or `MUST_GATHER_DIR`) is used as it is,
+ * and refused later by {@link assertSafeBase} when unsafe. The default is used unless something already
+ * stands at its path that belongs to another user — typically root's `/tmp/kubernaut-must-gather` (0700) on a
+ * machine where root ran must-gather first, or anything planted there: then this user's private
+ * `<default>-<uid>` ({@link perUserBase}) is used instead, subject to the same checks when it is created.
+ * Looks (lstat), never creates or follows anything.
+ */
+export async function chooseOutputBase(requested: string, source: OutputBaseSource, uid = process.getuid?.()): Promise<OutputBase> {
+  const as = { dir: requested, requested, source, fallback: null };
+  if (source !== 'default' || uid === undefined) return as;
+  let owner: number;
+  try {
+    owner = (await lstat(requested)).uid;
+  } catch {
+    // Missing (it is created, and so ours), or unreadable (creating it says why).
+    return as;
+  }
+  if (owner === uid) return as;
+  return { ...as, dir: perUserBase(requested, uid), fallback: `${requested} belongs to uid ${owner}, not to this user (uid ${uid})` };
+}
+
+/**
+ * Make the base folder (`mkdir -p`, mode 0700) and check it with {@link assertSafeBase}. Returns the first
+ * folder this call created (the base or an ancestor), undefined when the base was there: what
+ * {@link removeCreatedBase} may take away again.
+ */
+export async function ensureBase(baseDir: string, uid = process.getuid?.()): Promise<string | undefined> {
+  const first = await mkdir(baseDir, { recursive: true, mode: 0o700 });
+  await assertSafeBase(baseDir, uid);
+  return first;
+}
+
+/**
+ * Remove `baseDir` and its ancestors up to `first` (what {@link ensureBase} created), each only while it is
+ * empty: `rmdir` fails on a folder another run has written into meanwhile, and that folder stays. True when
+ * `baseDir` itself is gone.
+ */
+export async function removeCreatedBase(baseDir: string, first: string | undefined): Promise<boolean> {
+  if (first === undefined) return false;
+  for (let dir = baseDir; ; dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return dir !== baseDir;
+    }
+    if (dir === first || dirname(dir) === dir) return true;
+  }
+}
 
 /**
  * Create the run folder under `baseDir`. `mkdir` is atomic: a process that loses the race for a name
- * takes the next (`-2`, `-3`…), so runs started in the same second never share a folder.
+ * takes the next (`-2`, `-3`…), so runs started in the same second never share a folder. A base that
+ * disappears meanwhile (another caller that wrote nothing removed the base it had created, see
+ * {@link removeCreatedBase}) is made, and checked, again. `beforeCreate` runs after each check (for tests).
  */
-export async function createRunFolder(baseDir: string, service: string, date: Date, uid = process.getuid?.()): Promise<string> {
-  await mkdir(baseDir, { recursive: true, mode: 0o700 });
-  await assertSafeBase(baseDir, uid);
+export async function createRunFolder(
+  baseDir: string,
+  service: string,
+  date: Date,
+  uid = process.getuid?.(),
+  beforeCreate: () => Promise<void> = async () => {},
+): Promise<string> {
   const name = runFolderName(service, date);
+  for (let attempt = 1; ; attempt++) {
+    await ensureBase(baseDir, uid);
+    await beforeCreate();
+    try {
+      return await createUnder(baseDir, name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= MAX_BASE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function createUnder(baseDir: string, name: string): Promise<string> {
   for (let n = 1; n <= MAX_SUFFIX; n++) {
     const dir = join(baseDir, n === 1 ? name : `${name}-${n}`);
     try {

@@ -140,7 +140,7 @@ export class ApiRuntime implements ContainerRuntime {
     const finished = this.#streamLogs(container, options, out, signal);
     // The caller learns of failure through `finished`, after `out` has ended with what did arrive.
     finished.catch(() => {});
-    return { stream: out, finished };
+    return { stream: out, finished, times: null, source: () => 'api', linesCut: () => 0 };
   }
 
   async #streamLogs(container: { id: string; tty: boolean }, options: LogOptions, out: PassThrough, signal?: AbortSignal): Promise<void> {

@@ -105,7 +105,7 @@ export class CliRuntime implements ContainerRuntime {
     // The caller awaits `finished` only after consuming `stream`: mark it handled so an early rejection
     // (cancellation) is not an unhandled one that ends the process.
     finished.catch(() => {});
-    return { stream: holdback, finished };
+    return { stream: holdback, finished, times: null, source: () => 'cli', linesCut: () => 0 };
   }
 
   #baseOptions(signal: AbortSignal | undefined) {

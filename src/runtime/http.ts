@@ -8,7 +8,7 @@ export class ApiStatusError extends Error {
   readonly json: { message?: string } | null;
 
   constructor(statusCode: number, body: string) {
-    let json: { message?: string } | null = null;
+    let json: { message?: string } | null;
     try {
       json = JSON.parse(body) as { message?: string };
     } catch {

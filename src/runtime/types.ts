@@ -1,3 +1,4 @@
+import type { LineTimes } from './line-join.js';
 import type { Readable } from 'node:stream';
 
 /** The container engines must-gather knows. */
@@ -78,7 +79,15 @@ export interface LogOptions {
   readonly timestamps?: boolean | undefined;
   /** Keep the stream open and deliver what the container writes until it stops (record mode). */
   readonly follow?: boolean | undefined;
+  /**
+   * Also deliver each line's engine timestamp through {@link LogStream.times}. The bytes stay exactly what
+   * they are without it (the engine is asked for timestamps and they are taken off again).
+   */
+  readonly lineTimes?: boolean | undefined;
 }
+
+/** Where a log's bytes came from: the engine's API or CLI, or its log file read directly. */
+export type LogSource = 'api' | 'cli' | 'json-file' | 'k8s-file';
 
 /** Which engine answered, and where: cheap to learn, so detection asks only this. */
 export interface RuntimeInfo {
@@ -105,6 +114,15 @@ export interface LogStream {
    * before the failure is still in `stream`).
    */
   readonly finished: Promise<void>;
+  /**
+   * With {@link LogOptions.lineTimes}: the engine timestamps of `stream`'s lines, in order, one per line
+   * (a line's timestamp is queued before its last byte is pushed; '' where the engine gave none). Else null.
+   */
+  readonly times: LineTimes | null;
+  /** Where the bytes came from; final once `finished` has settled (a direct read may fall back first). */
+  source(): LogSource;
+  /** Final once `finished` has settled: lines longer than the per-stream hold limit, passed on in pieces. */
+  linesCut(): number;
 }
 
 /**

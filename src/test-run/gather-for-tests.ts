@@ -5,17 +5,16 @@
  * view of the run into {@link TestRunGatherOptions}.
  */
 import { renderDigest } from '../render/digest.js';
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, UsageError } from '../_util/errors.js';
 import { stripAnsi } from '../_util/text.js';
 import { gather, type GatherResult } from '../gather/gather.js';
-import { runOnce, type RunOnceOptions } from './lock.js';
+import { lockName, runOnce, runOnceInProcess, type RunOnceOptions } from './lock.js';
 import { GATHER_WHEN, type GatherWhen } from './when.js';
 import { DEFAULT_TIMEOUT_MS, resolveOptions, type GatherOptions } from '../gather/options.js';
 import { TEST_RUN_FILE } from '../run-folder/layout.js';
-import { assertSafeBase, writeNewFile } from '../run-folder/write.js';
+import { assertSafeBase, chooseOutputBase, writeNewFile } from '../run-folder/write.js';
 
 export { GATHER_WHEN, type GatherWhen } from './when.js';
 
@@ -89,6 +88,13 @@ export type TestGatherOutcome =
     }
   | { readonly status: 'error'; readonly error: Error; readonly runKey: string | null };
 
+/** What the one gather of a run hands every caller of the run. */
+interface GatheredValue {
+  readonly result: GatherResult;
+  readonly testRunFile: string | null;
+  readonly warnings: readonly string[];
+}
+
 /** What test-run.json (and manifest.json's `testRun`) holds. */
 export interface TestRunRecord {
   readonly framework: string;
@@ -151,6 +157,36 @@ export function resolveWhen(when: string | undefined, env: NodeJS.ProcessEnv = p
   return value as GatherWhen;
 }
 
+const LOCK_FIELDS = ['staleMs', 'pollMs', 'waitMs'] as const;
+
+/**
+ * Check every option a test-run gather takes, as the framework entry points do when they are set up (a
+ * mistake shows on the first run, passing or not): gather()'s own rules ({@link resolveOptions}), `when`
+ * ({@link resolveWhen}), `runKey`, `lock` and `log`. Throws {@link UsageError}; touches nothing.
+ */
+export function checkTestGatherOptions(options: TestGatherOptions & ReportingOptions): void {
+  if (typeof options !== 'object' || options === null) throw new UsageError(`invalid options ${show(options)}: expected an object such as { service: "orders" }`);
+  const env = options.env ?? process.env;
+  resolveOptions({ ...options, env });
+  resolveWhen(options.when, env);
+  if (options.runKey !== undefined && typeof options.runKey !== 'string') throw new UsageError(`invalid runKey ${show(options.runKey)}: expected a string`);
+  const lock: unknown = options.lock;
+  if (lock !== undefined) {
+    if (typeof lock !== 'object' || lock === null) throw new UsageError(`invalid lock ${show(lock)}: expected { staleMs, pollMs, waitMs }`);
+    for (const field of LOCK_FIELDS) {
+      const value = (lock as Record<string, unknown>)[field];
+      if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 1)) {
+        throw new UsageError(`invalid lock.${field} ${show(value)}: expected a number of milliseconds of at least 1`);
+      }
+    }
+  }
+  if (options.log !== undefined && typeof options.log !== 'function') throw new UsageError(`invalid log ${show(options.log)}: expected a function`);
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
 /** `    at fn (file.js:3:5)`, `    at file:///x.js:3:5`, `    at new X (<anonymous>)`; not `    at least 3 items`. */
 const STACK_FRAME = /^\s+at .*(?::\d+:\d+\)?|\((?:native|<anonymous>)\))$/;
 
@@ -203,6 +239,8 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
   const env = gatherOptions.env ?? process.env;
   let runKey: RunKey | null = null;
   try {
+    // Everything, before deciding to skip: an invalid option shows on a passing run too.
+    checkTestGatherOptions(options);
     const when = resolveWhen(whenOption, env);
     if (when === 'never') return { status: 'skipped', reason: 'when is never' };
     if (when === 'on-failure' && failed === null) {
@@ -218,46 +256,59 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
     const source = runKey.source;
     const recordedKey = runKey.key;
 
-    // The lock and its result live in the output base: refuse a base planted by another user, as gather() does.
-    await mkdir(resolved.outputDir, { recursive: true, mode: 0o700 });
-    await assertSafeBase(resolved.outputDir, process.getuid?.());
-    const once = await runOnce(
-      key,
-      resolved.outputDir,
-      async () => {
-        const record: TestRunRecord = {
-          framework,
-          runKey: recordedKey,
-          runKeySource: source,
-          when,
-          failed,
-          runStartedAt: started.toISOString(),
-          gatheredAt: now().toISOString(),
-          gatheredBy: { pid: process.pid, host: hostname() },
-          failures: failures.slice(0, MAX_FAILURES).map((f) => ({
-            name: String(f.name),
-            message: cleanMessage(f.message),
-            ...(f.file ? { file: f.file } : {}),
-          })),
-          failuresOmitted: Math.max(0, failures.length - MAX_FAILURES),
-        };
-        // The test run's context goes into manifest.json (`testRun`), and beside it as test-run.json.
-        const result = await gather({ ...gatherOptions, env, testRun: record });
-        const warnings: string[] = [];
-        let testRunFile: string | null = null;
-        if (result.outputDir !== null) {
-          const path = join(result.outputDir, TEST_RUN_FILE);
-          try {
-            await writeNewFile(path, `${JSON.stringify(record, null, 2)}\n`);
-            testRunFile = path;
-          } catch (error) {
-            warnings.push(`could not write ${path}: ${errorMessage(error)}`);
-          }
+    // The lock and its result live in the base gather() writes to: the one asked for, or the per-user one
+    // when only the default was and it belongs to someone else (gather() makes the same choice).
+    const base = await chooseOutputBase(resolved.outputDir, resolved.outputDirSource);
+    // Refuse a base planted by another user (a symlink, their folder) up front, as gather() would, even when
+    // this run ends up writing nothing. A missing base is created only when something is written.
+    await assertSafeBase(base.dir, process.getuid?.()).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
+    const gatherOnce = async (): Promise<GatheredValue> => {
+      const record: TestRunRecord = {
+        framework,
+        runKey: recordedKey,
+        runKeySource: source,
+        when,
+        failed,
+        runStartedAt: started.toISOString(),
+        gatheredAt: now().toISOString(),
+        gatheredBy: { pid: process.pid, host: hostname() },
+        failures: failures.slice(0, MAX_FAILURES).map((f) => ({
+          name: String(f.name),
+          message: cleanMessage(f.message),
+          ...(f.file ? { file: f.file } : {}),
+        })),
+        failuresOmitted: Math.max(0, failures.length - MAX_FAILURES),
+      };
+      // The test run's context goes into manifest.json (`testRun`), and beside it as test-run.json.
+      const result = await gather({ ...gatherOptions, env, testRun: record });
+      const warnings: string[] = [];
+      let testRunFile: string | null = null;
+      if (result.outputDir !== null) {
+        const path = join(result.outputDir, TEST_RUN_FILE);
+        try {
+          await writeNewFile(path, `${JSON.stringify(record, null, 2)}\n`);
+          testRunFile = path;
+        } catch (error) {
+          warnings.push(`could not write ${path}: ${errorMessage(error)}`);
         }
-        return { result, testRunFile, warnings };
-      },
-      { ...lock, waitMs: lock?.waitMs ?? (gatherOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS) + WAIT_MARGIN_MS, notBefore: started },
-    );
+      }
+      return { result, testRunFile, warnings };
+    };
+    // A run that matched nothing wrote nothing, and leaves nothing: no result (the run's other callers, if
+    // any are waiting, look for themselves), and no base folder when the lock had to create it.
+    const keep = (value: GatheredValue): boolean => value.result.outputDir !== null;
+    // A per-process key is this process's alone: its callers share the result in memory, with no file at all.
+    const once =
+      runKey.source === 'process'
+        ? await runOnceInProcess(join(base.dir, lockName(key)), gatherOnce, { notBefore: started, keep })
+        : await runOnce(key, base.dir, gatherOnce, {
+            ...lock,
+            waitMs: lock?.waitMs ?? (gatherOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS) + WAIT_MARGIN_MS,
+            notBefore: started,
+            keep,
+          });
     const gatheredBy = { pid: once.holder.pid, host: once.holder.host };
     return { status: 'gathered', gatheredHere: once.ranHere, gatheredBy, runKey: runKey.key, ...once.value };
   } catch (error) {
@@ -285,10 +336,13 @@ export function describeOutcome(outcome: TestGatherOutcome, service: string): st
         const by = outcome.gatheredHere ? '' : ` (gathered once for this run, by pid ${outcome.gatheredBy.pid})`;
         const count = result.containers.length;
         lines.push(`must-gather: saved ${count} container${count === 1 ? '' : 's'} of ${service} to ${result.outputDir}${by}`);
+        const fallback = result.outputBase?.fallback ?? null;
+        if (fallback !== null) lines.push(`must-gather: ${fallback}: wrote to ${result.outputBase?.dir} instead (outputDir or MUST_GATHER_DIR chooses the base)`);
         if (result.archivePath) lines.push(`must-gather: archive ${result.archivePath}`);
         if (result.incomplete) lines.push(`must-gather: incomplete${result.interruption ? ` (${result.interruption})` : ''}: see manifest.json`);
-        // The verdict, so the test output itself says which container died and why.
-        if (result.triage) lines.push(renderDigest(result.triage));
+        // The verdict, so the test output itself says which container died and why: by the caller that
+        // gathered; one that received its result (a teardown helper after the reporter, another worker) does not repeat it.
+        if (result.triage && outcome.gatheredHere) lines.push(renderDigest(result.triage));
       }
       for (const warning of outcome.warnings) lines.push(`must-gather: ${warning}`);
       return lines.join('\n');

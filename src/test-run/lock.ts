@@ -8,22 +8,50 @@
  *                                     with `link()` from a temporary file, so it never exists half-written;
  *                                     its mtime is refreshed while the holder lives (the heartbeat).
  * - `.must-gather-<key>.lock.result.json`  what the work returned, written to a temporary name and renamed,
- *                                     and kept, so a caller arriving a little late gets it too.
+ *                                     so a caller arriving a little late gets it too.
+ * - `.must-gather-unused-base`       only while callers race in a base folder that one of them created for
+ *                                     a run that kept nothing: see {@link UNUSED_BASE_MARKER}.
  *
  * A lock is stale when its holder is a dead process on this host (`kill(pid, 0)` → ESRCH) or its heartbeat
  * stopped more than `staleMs` ago (a holder on another host, or a reused pid). A stale lock is broken by
  * exactly one waiter (see {@link breakStaleLock}), which then competes for the lock again like everyone else.
  * Waiting is bounded by `waitMs`: a caller never hangs, it throws {@link LockTimeoutError}.
+ *
+ * How long a result lives. Who may still read a result is every caller of the key whose run started before
+ * it finished (`notBefore`) — any number, arriving at any time, none of them known to the holder. So no
+ * caller can tell that it is the last reader, and the holder cannot wait for them (it would hold up the end of
+ * the test run). The rule is therefore part of reading: a result is reused for {@link RESULT_TTL_MS} after it
+ * finished, never later (a caller arriving later runs the work itself). Removing an expired result thus
+ * changes nothing for anyone, whoever removes it and whenever: the caller that ran the work sweeps expired
+ * results (and locks of dead holders, and temporary files a killed process left) after each run, and
+ * `must-gather prune` does the same ({@link sweepLockFiles}).
+ *
+ * Not every result needs keeping. `keep(value)` false (must-gather: nothing matched, nothing was written)
+ * stores none: callers still waiting then find the lock free and no result, and run the work themselves (they
+ * find nothing either, and write nothing). And a base folder that this call created is removed again when
+ * nothing is left in it, so a run that wrote nothing leaves no trace. A key no other process can share (a
+ * per-process run key) needs no file at all: {@link runOnceInProcess} keeps its result in memory.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage } from '../_util/errors.js';
+import { processAlive } from '../_util/process.js';
+import { ensureBase, removeCreatedBase } from '../run-folder/write.js';
+
+export { processAlive };
 
 export const DEFAULT_STALE_MS = 30_000;
 export const DEFAULT_POLL_MS = 100;
 export const DEFAULT_WAIT_MS = 10 * 60_000;
+/**
+ * A result is reused for this long after it finished, never later; after that anyone may remove it (see the
+ * rule above). Also the age after which a lock whose heartbeat stopped, and a temporary file of the protocol,
+ * are swept whoever left them: far beyond any heartbeat's interval or any step's duration.
+ */
+export const RESULT_TTL_MS = 60 * 60_000;
 
 const MAX_READABLE_KEY = 80;
 
@@ -37,7 +65,7 @@ export interface LockHolder {
   readonly key: string;
 }
 
-export interface RunOnceOptions {
+export interface RunOnceOptions<T = unknown> {
   /** A lock whose heartbeat (mtime) is older than this is stale, whoever holds it. Default 30 s. */
   readonly staleMs?: number;
   /** How often a waiter looks for the result. Default 100 ms. */
@@ -56,6 +84,13 @@ export interface RunOnceOptions {
   /** This process, as recorded in the lock; defaults `process.pid` and `os.hostname()`. */
   readonly pid?: number;
   readonly host?: string;
+  /**
+   * Whether to store what `fn` returned for the other callers (default: always). False stores nothing:
+   * callers still waiting run `fn` themselves. Errors are always stored.
+   */
+  readonly keep?: (value: T) => boolean;
+  /** The user `baseDir` must belong to (it is refused otherwise, like a symlink); default this process's. */
+  readonly uid?: number;
 }
 
 /** What {@link runOnce} returns to every caller. */
@@ -120,17 +155,6 @@ export function lockName(key: string): string {
   const readable = key.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, MAX_READABLE_KEY);
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 12);
   return `.must-gather-${readable}-${hash}.lock`;
-}
-
-/** `kill(pid, 0)`: ESRCH means no such process; EPERM means one exists that we may not signal. */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function serializeError(error: unknown): SerializedError {
@@ -285,7 +309,12 @@ async function breakStaleLock(path: string, judged: LockState): Promise<boolean>
   }
 }
 
-async function readResult<T>(path: string, notBefore: number | null): Promise<ResultRecord<T> | null> {
+/** Whether a result that finished at `finishedAt` may still be reused at `now`: not after {@link RESULT_TTL_MS}. */
+function fresh(finishedAt: string, now: number): boolean {
+  return now - Date.parse(finishedAt) <= RESULT_TTL_MS;
+}
+
+async function readResult<T>(path: string, notBefore: number | null, now: number): Promise<ResultRecord<T> | null> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -297,6 +326,7 @@ async function readResult<T>(path: string, notBefore: number | null): Promise<Re
     const record = JSON.parse(text) as ResultRecord<T>;
     if (record.version !== 1 || typeof record.finishedAt !== 'string') return null;
     if (notBefore !== null && !(Date.parse(record.finishedAt) >= notBefore)) return null;
+    if (!fresh(record.finishedAt, now)) return null;
     return record;
   } catch {
     return null;
@@ -306,11 +336,13 @@ async function readResult<T>(path: string, notBefore: number | null): Promise<Re
 /**
  * Run `fn` once among every concurrent caller sharing `key` and `baseDir`, on this host or any host that
  * shares the folder. The caller that wins the lock runs it; the others wait and receive its value, or a
- * {@link RunOnceError} when it threw. Nothing is written outside `baseDir`.
+ * {@link RunOnceError} when it threw. Nothing is written outside `baseDir`, which is created (0700) when
+ * missing, refused when it is a symbolic link or another user's, and removed again when this call created
+ * it and left nothing in it.
  *
  * Throws {@link LockTimeoutError} when the holder neither finishes nor goes stale within `waitMs`.
  */
-export async function runOnce<T>(key: string, baseDir: string, fn: () => Promise<T>, options: RunOnceOptions = {}): Promise<RunOnceOutcome<T>> {
+export async function runOnce<T>(key: string, baseDir: string, fn: () => Promise<T>, options: RunOnceOptions<T> = {}): Promise<RunOnceOutcome<T>> {
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
@@ -319,8 +351,11 @@ export async function runOnce<T>(key: string, baseDir: string, fn: () => Promise
   const host = options.host ?? hostname();
   const pid = options.pid ?? process.pid;
   const notBefore = options.notBefore ? options.notBefore.getTime() : null;
+  const keep = options.keep ?? (() => true);
+  const uid = options.uid ?? process.getuid?.();
 
-  await mkdir(baseDir, { recursive: true, mode: 0o700 });
+  /** The first folder this call created for the base, if any: removed again when nothing is left in it. */
+  let created = await ensureBase(baseDir, uid);
   const lockFile = join(baseDir, lockName(key));
   const resultFile = `${lockFile}.result.json`;
   const brokeStale: LockHolder[] = [];
@@ -331,11 +366,20 @@ export async function runOnce<T>(key: string, baseDir: string, fn: () => Promise
   };
 
   for (;;) {
-    const done = await readResult<T>(resultFile, notBefore);
+    const done = await readResult<T>(resultFile, notBefore, now());
     if (done) return received(done);
 
     const holder: LockHolder = { pid, host, nonce: randomBytes(12).toString('hex'), startedAt: new Date(now()).toISOString(), key };
-    if (await tryAcquire(lockFile, holder)) {
+    let acquired: boolean;
+    try {
+      acquired = await tryAcquire(lockFile, holder);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+      // The base is gone: its creator found nothing to keep and removed it. Make it (and check it) again.
+      created = (await ensureBase(baseDir, uid)) ?? created;
+      continue;
+    }
+    if (acquired) {
       return await runAsHolder(holder);
     }
 
@@ -361,23 +405,30 @@ export async function runOnce<T>(key: string, baseDir: string, fn: () => Promise
       utimes(lockFile, t, t).catch(() => {});
     }, Math.max(10, Math.floor(staleMs / 4)));
     heartbeat.unref();
+    let kept = true;
     try {
       // Another caller may have finished between our look at the result and our taking the lock.
-      const done = await readResult<T>(resultFile, notBefore);
+      const done = await readResult<T>(resultFile, notBefore, now());
       if (done) return received(done);
       const base = { version: 1 as const, key, holder };
+      let value: T;
       try {
-        const value = await fn();
-        await writeAtomically(resultFile, JSON.stringify({ ...base, finishedAt: new Date(now()).toISOString(), ok: true, value }));
-        return { value, ranHere: true, holder, lockFile, resultFile, brokeStale };
+        value = await fn();
       } catch (error) {
         const record = { ...base, finishedAt: new Date(now()).toISOString(), ok: false, error: serializeError(error) };
         await writeAtomically(resultFile, JSON.stringify(record)).catch(() => {});
         throw error;
       }
+      kept = keep(value);
+      if (kept) await writeAtomically(resultFile, JSON.stringify({ ...base, finishedAt: new Date(now()).toISOString(), ok: true, value }));
+      return { value, ranHere: true, holder, lockFile, resultFile, brokeStale };
     } finally {
       clearInterval(heartbeat);
       await releaseLock(lockFile, holder);
+      // What earlier runs left that no caller can use any more; best effort, it never fails this one.
+      await sweepLockFiles(baseDir, { now, isAlive, host }).catch(() => {});
+      if (kept) await unlink(join(baseDir, UNUSED_BASE_MARKER)).catch(() => {});
+      else await leaveBase(baseDir, created);
     }
   }
 }
@@ -386,4 +437,183 @@ export async function runOnce<T>(key: string, baseDir: string, fn: () => Promise
 async function releaseLock(path: string, holder: LockHolder): Promise<void> {
   const lock = await readLock(path).catch(() => null);
   if (lock?.holder?.nonce === holder.nonce) await unlink(path).catch(() => {});
+}
+
+/**
+ * Left in a base folder that a caller of {@link runOnce} created, found nothing to keep, and could not remove
+ * because other callers were at work in it (their lock files): the next caller that leaves it with nothing
+ * to keep removes it and the marker; one that keeps a result removes the marker only.
+ */
+const UNUSED_BASE_MARKER = '.must-gather-unused-base';
+
+/**
+ * The end of a run that kept nothing: remove the base folder when this call created it (or a marker says a
+ * caller before did) and nothing is in it. When only other callers' lock files are in it, mark it so
+ * that the last of them removes it; then look once more, in case that one finished before the mark.
+ */
+async function leaveBase(baseDir: string, created: string | undefined): Promise<void> {
+  const marker = join(baseDir, UNUSED_BASE_MARKER);
+  const marked = await unlink(marker).then(
+    () => true,
+    () => false,
+  );
+  if (created === undefined && !marked) return;
+  const first = created ?? baseDir;
+  if (await removeCreatedBase(baseDir, first)) return;
+  const entries = await readdir(baseDir).catch(() => null);
+  if (entries === null || !entries.every((entry) => lockFileKind(entry) !== null)) return;
+  await writeFile(marker, '', { flag: 'wx', mode: 0o600 }).catch(() => {});
+  const after = await readdir(baseDir).catch(() => null);
+  if (after !== null && after.length === 1 && after[0] === UNUSED_BASE_MARKER) {
+    await unlink(marker).catch(() => {});
+    await removeCreatedBase(baseDir, first);
+  }
+}
+
+/** What {@link sweepLockFiles} removed (with `dryRun`: would remove), and what it left and why. */
+export interface SweepResult {
+  readonly removed: string[];
+  readonly skipped: { path: string; reason: string }[];
+}
+
+/** `.must-gather-<readable key>-<hash>.lock`, as {@link lockName} makes it. */
+const LOCK_NAME = /^\.must-gather-[A-Za-z0-9._-]*-[0-9a-f]{12}\.lock/;
+/** Temporary names of the protocol: a result being written, a lock being made, a lock being broken. */
+const DEBRIS_SUFFIX = /^(?:\.result\.json\.tmp-\d+-[0-9a-f]+|\.new-[0-9a-f]+|\.broken-[0-9a-f-]+|\.breaking-[0-9a-f]+)$/;
+
+type LockFileKind = 'lock' | 'result' | 'debris';
+
+function lockFileKind(name: string): LockFileKind | null {
+  const match = LOCK_NAME.exec(name);
+  if (match === null) return null;
+  const rest = name.slice(match[0].length);
+  if (rest === '') return 'lock';
+  if (rest === '.result.json') return 'result';
+  return DEBRIS_SUFFIX.test(rest) ? 'debris' : null;
+}
+
+/**
+ * Remove, directly under `baseDir`, what the lock protocol left that no caller can use any more:
+ *
+ * - results that finished more than {@link RESULT_TTL_MS} ago (never reused, so removing them changes nothing);
+ * - locks whose holder is a dead process of this host, or whose heartbeat stopped {@link RESULT_TTL_MS} ago
+ *   (broken as a waiter breaks them, so a lock taken meanwhile is never removed);
+ * - temporary files of the protocol untouched for {@link RESULT_TTL_MS} (left by a process killed mid-step).
+ *
+ * Only names the protocol makes are looked at, each with lstat; a symbolic link is never followed or removed.
+ * A missing `baseDir` sweeps nothing.
+ */
+export async function sweepLockFiles(
+  baseDir: string,
+  options: { readonly dryRun?: boolean; readonly now?: () => number; readonly isAlive?: (pid: number) => boolean; readonly host?: string } = {},
+): Promise<SweepResult> {
+  const { dryRun = false, now = Date.now, isAlive = processAlive, host = hostname() } = options;
+  const result: SweepResult = { removed: [], skipped: [] };
+  let entries: string[];
+  try {
+    entries = await readdir(baseDir);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return result;
+    throw error;
+  }
+  // A base that holds anything but the lock's own files is in use: a marker there is out of date.
+  if (entries.includes(UNUSED_BASE_MARKER) && entries.some((entry) => entry !== UNUSED_BASE_MARKER && lockFileKind(entry) === null)) {
+    const marker = join(baseDir, UNUSED_BASE_MARKER);
+    if (!dryRun) await unlink(marker).catch(() => {});
+    result.removed.push(marker);
+  }
+  for (const entry of entries.sort()) {
+    const kind = lockFileKind(entry);
+    if (kind === null) continue;
+    const path = join(baseDir, entry);
+    try {
+      const info = await lstat(path);
+      if (info.isSymbolicLink()) {
+        result.skipped.push({ path, reason: 'symbolic link: not followed, not removed' });
+        continue;
+      }
+      if (!info.isFile()) continue;
+      const old = now() - info.mtimeMs > RESULT_TTL_MS;
+      if (kind === 'lock') {
+        const lock = await readLock(path);
+        if (lock === null) continue;
+        const dead = lock.holder !== null && lock.holder.host === host && !isAlive(lock.holder.pid);
+        if (!dead && !old) continue;
+        if (dryRun || (await breakStaleLock(path, lock))) result.removed.push(path);
+        continue;
+      }
+      if (kind === 'result') {
+        const finishedAt = await readFile(path, 'utf8').then(
+          (text) => (JSON.parse(text) as { finishedAt?: unknown }).finishedAt,
+          () => undefined,
+        );
+        const expired = typeof finishedAt === 'string' && !Number.isNaN(Date.parse(finishedAt)) ? !fresh(finishedAt, now()) : old;
+        if (!expired) continue;
+      } else if (!old) {
+        continue;
+      }
+      if (!dryRun) await unlink(path);
+      result.removed.push(path);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) continue; // gone meanwhile
+      result.skipped.push({ path, reason: `could not be removed: ${errorMessage(error)}` });
+    }
+  }
+  return result;
+}
+
+/** What {@link runOnceInProcess} returns to every caller. */
+export interface InProcessOutcome<T> {
+  readonly value: T;
+  readonly ranHere: boolean;
+  readonly holder: LockHolder;
+}
+
+type Settled<T> = { readonly finishedAt: number; readonly holder: LockHolder } & ({ readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown });
+
+/**
+ * Runs in flight and results kept, of keys only this process uses: by id (see {@link runOnceInProcess}).
+ * Kept on globalThis: one process may load must-gather twice (vitest loads its config's reporter and its
+ * globalSetup through different module graphs), and both copies must see the same runs.
+ */
+const IN_PROCESS = Symbol.for('must-gather.runs-in-process');
+const inProcess = ((globalThis as Record<symbol, unknown>)[IN_PROCESS] ??= new Map()) as Map<string, { running: Promise<unknown> } | Settled<unknown>>;
+
+/**
+ * {@link runOnce} for a key no other process can share (must-gather's per-process run key): callers of this
+ * process that share `id` run `fn` once, the others receive its value or its error — with the same rules
+ * (`notBefore`, `keep`, {@link RESULT_TTL_MS}) but nothing on disk: no lock, no result file.
+ */
+export async function runOnceInProcess<T>(
+  id: string,
+  fn: () => Promise<T>,
+  options: Pick<RunOnceOptions<T>, 'notBefore' | 'keep' | 'now'> = {},
+): Promise<InProcessOutcome<T>> {
+  const now = options.now ?? Date.now;
+  const keep = options.keep ?? (() => true);
+  const notBefore = options.notBefore ? options.notBefore.getTime() : null;
+  for (;;) {
+    const entry = inProcess.get(id);
+    if (entry !== undefined && 'running' in entry) {
+      await entry.running.catch(() => {});
+      continue;
+    }
+    if (entry !== undefined && (notBefore === null || entry.finishedAt >= notBefore) && now() - entry.finishedAt <= RESULT_TTL_MS) {
+      const settled = entry as Settled<T>;
+      if (!settled.ok) throw settled.error;
+      return { value: settled.value, ranHere: false, holder: settled.holder };
+    }
+    const holder: LockHolder = { pid: process.pid, host: hostname(), nonce: randomBytes(12).toString('hex'), startedAt: new Date(now()).toISOString(), key: id };
+    const running = (async () => fn())();
+    inProcess.set(id, { running });
+    try {
+      const value = await running;
+      if (keep(value)) inProcess.set(id, { finishedAt: now(), holder, ok: true, value });
+      else inProcess.delete(id);
+      return { value, ranHere: true, holder };
+    } catch (error) {
+      inProcess.set(id, { finishedAt: now(), holder, ok: false, error });
+      throw error;
+    }
+  }
 }

@@ -1,8 +1,12 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { cleanLine, stripAnsi } from '../_util/text.js';
-import { classifyLine, splitTimestamp, traceStart, type LineKind, type LineLevel } from './classify.js';
+import { LineSplitter, type LineSink } from './analyze-lines.js';
+import { TimelineCounter, TimeSpan, type ErrorTimeline } from './analyze-time.js';
+import { classifyLine, splitTimestamp, traceStart, type LineClass, type LineKind, type LineLevel } from './classify.js';
 import { beginTrace, continueTrace, continuesAnyFinding, type TraceKind, type TraceState } from './trace.js';
+
+export { MAX_LINE_BYTES } from './analyze-lines.js';
 
 /*
  * One pass over a log, line by line, in bounded memory whatever its size: a line is kept to its first
@@ -10,23 +14,20 @@ import { beginTrace, continueTrace, continuesAnyFinding, type TraceKind, type Tr
  * costs the same memory as a 1 kB one.
  */
 
-/** Bytes of one line that are looked at; the rest of a longer line is counted, not kept. */
-export const MAX_LINE_BYTES = 16 * 1024;
 /** Distinct findings listed; further distinct messages are only counted in `otherFindings`. */
 export const MAX_FINDINGS = 100;
 const CONTEXT_LINES = 2;
 const TAIL_LINES = 3;
 const EVENT_TEXT_CHARS = 1000;
 const CONTEXT_TEXT_CHARS = 300;
-const MAX_TIME_BUCKETS = 240;
 
-export interface LogLine {
+interface LogLine {
   /** 1-based line number in the log file. */
   readonly line: number;
   readonly text: string;
 }
 
-export interface TraceInfo {
+interface TraceInfo {
   readonly kind: TraceKind;
   /** Lines the finding spans, its first line included. */
   readonly lines: number;
@@ -60,12 +61,6 @@ export interface LogFinding {
   readonly count: number;
   readonly firstLine: number;
   readonly lastLine: number;
-}
-
-/** When errors and warnings happened, in buckets that widen (1 s, 2 s, 4 s…) to stay few. */
-export interface ErrorTimeline {
-  readonly bucketMs: number;
-  readonly buckets: readonly { readonly start: string; readonly errors: number; readonly warnings: number }[];
 }
 
 export interface LogAnalysis {
@@ -167,142 +162,162 @@ export interface LogAnalyzer {
  * {@link analyzeLog} and {@link analyzeLogFile} are built on it.
  */
 export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
-  let bytes = 0;
-  let lineNo = 0;
-  let longLines = 0;
-  let errorCount = 0;
-  let warningCount = 0;
-  let otherFindings = 0;
-  let firstError: OpenEvent | null = null;
-  let lastError: OpenEvent | null = null;
-  let firstWarning: OpenEvent | null = null;
-  let open: OpenEvent | null = null;
-  let firstMs = Infinity;
-  let lastMs = -Infinity;
-  const findings = new Map<string, MutableFinding>();
-  const recent: ContextLine[] = [];
-  const tail: ContextLine[] = [];
-  // Events still waiting for their lines of context after (at most firstError, firstWarning, lastError).
-  let collecting: OpenEvent[] = [];
-  let bucketMs = 1000;
-  let buckets = new Map<number, { errors: number; warnings: number }>();
-
-  // The line being assembled across chunks: at most MAX_LINE_BYTES of it are kept.
-  let pieces: Buffer[] = [];
-  let pieceBytes = 0;
-  let overflow = false;
-
-  const seeTime = (iso: string | null): number | null => {
-    if (iso === null) return null;
-    const ms = Date.parse(iso);
-    if (Number.isNaN(ms)) return null;
-    if (ms < firstMs) firstMs = ms;
-    if (ms > lastMs) lastMs = ms;
-    return ms;
+  const analysis = new LineAnalysis(options.onEvent);
+  const lines = new LineSplitter(analysis);
+  return {
+    write(chunk) {
+      lines.write(chunk);
+    },
+    end() {
+      lines.end();
+      return analysis.end(lines);
+    },
   };
+}
 
-  const countInTimeline = (ms: number, level: LineLevel): void => {
-    const key = Math.floor(ms / bucketMs) * bucketMs;
-    const bucket = buckets.get(key) ?? { errors: 0, warnings: 0 };
-    if (level === 'error') bucket.errors++;
-    else bucket.warnings++;
-    buckets.set(key, bucket);
-    while (buckets.size > MAX_TIME_BUCKETS) {
-      bucketMs *= 2;
-      const wider = new Map<number, { errors: number; warnings: number }>();
-      for (const [start, b] of buckets) {
-        const k = Math.floor(start / bucketMs) * bucketMs;
-        const w = wider.get(k) ?? { errors: 0, warnings: 0 };
-        w.errors += b.errors;
-        w.warnings += b.warnings;
-        wider.set(k, w);
-      }
-      buckets = wider;
-    }
-  };
+/** Distinct messages and their counts, up to MAX_FINDINGS of them. */
+class FindingTally {
+  readonly #byKey = new Map<string, MutableFinding>();
+  #others = 0;
 
-  const close = (): void => {
-    if (open === null) return;
-    const event = open;
-    open = null;
-    const headline = event.trace?.headline ?? null;
+  add(event: OpenEvent, headline: string | null): void {
     const key = `${event.level} ${normalizeMessage(event.text)} ${headline === null ? '' : normalizeMessage(headline)}`;
-    const known = findings.get(key);
+    const known = this.#byKey.get(key);
     if (known) {
       known.count++;
       known.lastLine = event.line;
-    } else if (findings.size < MAX_FINDINGS) {
-      findings.set(key, { level: event.level, kind: event.kind, text: event.text, headline, count: 1, firstLine: event.line, lastLine: event.line });
+    } else if (this.#byKey.size < MAX_FINDINGS) {
+      this.#byKey.set(key, { level: event.level, kind: event.kind, text: event.text, headline, count: 1, firstLine: event.line, lastLine: event.line });
     } else {
-      otherFindings++;
+      this.#others++;
     }
-    options.onEvent?.({ line: event.line, level: event.level, kind: event.kind, text: event.text, timestamp: event.timestamp, trace: traceInfo(event) });
-  };
+  }
 
-  const absorb = (event: OpenEvent, n: number, headline: string | null): void => {
-    event.lastLine = n;
-    if (event.trace) {
-      event.trace.lines = n - event.line + 1;
-      if (headline !== null) event.trace.headline = cleanLine(headline, EVENT_TEXT_CHARS);
-    }
-  };
+  /** Errors and warnings whose message came after MAX_FINDINGS distinct ones. */
+  get others(): number {
+    return this.#others;
+  }
 
-  const remember = (line: ContextLine): void => {
-    recent.push(line);
-    if (recent.length > CONTEXT_LINES) recent.shift();
-  };
+  /** Errors first, then warnings; each by first appearance. */
+  list(): LogFinding[] {
+    return [...this.#byKey.values()]
+      .sort((a, b) => (a.level === b.level ? a.firstLine - b.firstLine : a.level === 'error' ? -1 : 1))
+      .map((f) => ({ ...f }));
+  }
+}
 
-  const processLine = (n: number, raw: string): void => {
+/** Whether an event still waits for lines of context after it. */
+function wantsMoreAfter(event: OpenEvent): boolean {
+  return event.after.length < CONTEXT_LINES;
+}
+
+/**
+ * The analysis as it goes: each line either carries on the open event (its stack trace) or closes it and
+ * is classified on its own; the lines around the first and last error and the first warning are kept.
+ */
+class LineAnalysis implements LineSink {
+  readonly #onEvent: ((event: LogEventSummary) => void) | undefined;
+  readonly #span = new TimeSpan();
+  readonly #timeline = new TimelineCounter();
+  readonly #findings = new FindingTally();
+  readonly #recent: ContextLine[] = [];
+  readonly #tail: ContextLine[] = [];
+  // Events still waiting for their lines of context after (at most firstError, firstWarning, lastError).
+  #collecting: OpenEvent[] = [];
+  #errorCount = 0;
+  #warningCount = 0;
+  #firstError: OpenEvent | null = null;
+  #lastError: OpenEvent | null = null;
+  #firstWarning: OpenEvent | null = null;
+  /** The last error or warning, while the lines after it may still belong to it. */
+  #open: OpenEvent | null = null;
+
+  constructor(onEvent: ((event: LogEventSummary) => void) | undefined) {
+    this.#onEvent = onEvent;
+  }
+
+  /** The analysis, once every line has been seen. */
+  end(lines: LineSplitter): LogAnalysis {
+    this.#close();
+    return {
+      bytes: lines.bytes,
+      lines: lines.lines,
+      errorCount: this.#errorCount,
+      warningCount: this.#warningCount,
+      firstError: freeze(this.#firstError),
+      lastError: freeze(this.#lastError),
+      firstWarning: freeze(this.#firstWarning),
+      findings: this.#findings.list(),
+      otherFindings: this.#findings.others,
+      timeline: this.#timeline.timeline(),
+      firstTimestamp: this.#span.first,
+      lastTimestamp: this.#span.last,
+      longLines: lines.longLines,
+      tail: this.#tail.map((line) => line.plain()),
+    };
+  }
+
+  // The hot path: every line of a log passes here, and for most of them nothing else runs. What runs for
+  // few lines (an event's context, its stack trace, a new event) is in methods of its own, called only
+  // then: V8 inlines callees up to a fixed total size per function, and a helper called on every line
+  // would take the room that classifyLine needs (split that way, a log of short lines took ~15 % longer).
+  line(n: number, raw: string): void {
     const { timestamp, body: rawBody } = splitTimestamp(raw);
-    seeTime(timestamp);
+    this.#span.see(timestamp);
     const body = stripAnsi(rawBody);
     const context = new ContextLine(n, body);
     if (context.shows) {
-      tail.push(context);
-      if (tail.length > TAIL_LINES) tail.shift();
+      this.#tail.push(context);
+      if (this.#tail.length > TAIL_LINES) this.#tail.shift();
     }
-    if (collecting.length > 0) {
-      for (const event of collecting) event.after.push(context);
-      collecting = collecting.filter((event) => event.after.length < CONTEXT_LINES);
+    if (this.#collecting.length > 0) this.#giveAsContextAfter(context);
+    const open = this.#open;
+    if (open === null || !this.#continues(open, n, body)) {
+      if (open !== null) this.#close();
+      const verdict = classifyLine(raw);
+      if (verdict !== null) this.#openEvent(n, verdict, body);
     }
+    this.#recent.push(context);
+    if (this.#recent.length > CONTEXT_LINES) this.#recent.shift();
+  }
 
-    if (open !== null) {
-      if (open.trace !== null) {
-        const step = continueTrace(open.trace.state, body);
-        if (step !== null) {
-          open.trace.state = step.state;
-          absorb(open, n, step.headline);
-          remember(context);
-          return;
-        }
-      } else if (open.lastLine === n - 1) {
-        // A stack trace printed right after a log message belongs to that message (logger.exception(),
-        // logback's ERROR line and its exception). A Go panic is the crash itself: always its own finding.
-        const start = traceStart(body);
-        if ((start === 'java' || start === 'python') && open.level === 'error') {
-          open.trace = { state: beginTrace(start), kind: start, lines: 1, headline: start === 'python' ? null : body.trim() };
-          absorb(open, n, null);
-          remember(context);
-          return;
-        }
-        if (start === null && continuesAnyFinding(body)) {
-          open.trace = { state: beginTrace('java'), kind: 'java', lines: 1, headline: null };
-          const step = continueTrace(open.trace.state, body);
-          absorb(open, n, step?.headline ?? null);
-          remember(context);
-          return;
-        }
-      }
-      close();
-    }
+  /** The line as context after the events that still want some. */
+  #giveAsContextAfter(context: ContextLine): void {
+    for (const event of this.#collecting) event.after.push(context);
+    this.#collecting = this.#collecting.filter(wantsMoreAfter);
+  }
 
-    const verdict = classifyLine(raw);
-    if (verdict === null) {
-      remember(context);
-      return;
+  /** Whether the line belongs to the open event: its stack trace goes on, or one starts right after it. */
+  #continues(open: OpenEvent, n: number, body: string): boolean {
+    if (open.trace !== null) {
+      const step = continueTrace(open.trace.state, body);
+      if (step === null) return false;
+      open.trace.state = step.state;
+      absorb(open, n, step.headline);
+      return true;
     }
-    const ms = seeTime(verdict.timestamp);
-    if (ms !== null) countInTimeline(ms, verdict.level);
+    if (open.lastLine !== n - 1) return false;
+    // A stack trace printed right after a log message belongs to that message (logger.exception(),
+    // logback's ERROR line and its exception). A Go panic is the crash itself: always its own finding.
+    const start = traceStart(body);
+    if ((start === 'java' || start === 'python') && open.level === 'error') {
+      open.trace = { state: beginTrace(start), kind: start, lines: 1, headline: start === 'python' ? null : body.trim() };
+      absorb(open, n, null);
+      return true;
+    }
+    if (start === null && continuesAnyFinding(body)) {
+      open.trace = { state: beginTrace('java'), kind: 'java', lines: 1, headline: null };
+      const step = continueTrace(open.trace.state, body);
+      absorb(open, n, step?.headline ?? null);
+      return true;
+    }
+    return false;
+  }
+
+  /** An error or a warning that no open event took: it opens an event of its own. */
+  #openEvent(n: number, verdict: LineClass, body: string): void {
+    const ms = this.#span.see(verdict.timestamp);
+    if (ms !== null) this.#timeline.count(ms, verdict.level);
     const start = traceStart(body);
     const event: OpenEvent = {
       line: n,
@@ -310,97 +325,47 @@ export function createLogAnalyzer(options: AnalyzeOptions = {}): LogAnalyzer {
       kind: verdict.kind,
       text: cleanLine(body, EVENT_TEXT_CHARS),
       timestamp: ms === null ? null : new Date(ms).toISOString(),
-      before: [...recent],
+      before: [...this.#recent],
       after: [],
       lastLine: n,
       trace: start === null ? null : { state: beginTrace(start), kind: start, lines: 1, headline: start === 'python' ? null : cleanLine(body.trim(), EVENT_TEXT_CHARS) },
     };
-    if (verdict.level === 'error') {
-      errorCount++;
-      firstError ??= event;
-      if (lastError !== null && lastError !== firstError) collecting = collecting.filter((e) => e !== lastError);
-      lastError = event;
+    this.#count(event);
+    this.#open = event;
+  }
+
+  /** Counts the event, and keeps it (to collect its context after) if it is the first or last of its kind. */
+  #count(event: OpenEvent): void {
+    if (event.level === 'error') {
+      this.#errorCount++;
+      this.#firstError ??= event;
+      const replaced = this.#lastError;
+      if (replaced !== null && replaced !== this.#firstError) this.#collecting = this.#collecting.filter((e) => e !== replaced);
+      this.#lastError = event;
     } else {
-      warningCount++;
-      firstWarning ??= event;
+      this.#warningCount++;
+      this.#firstWarning ??= event;
     }
-    if (event === firstError || event === lastError || event === firstWarning) collecting.push(event);
-    open = event;
-    remember(context);
-  };
+    if (event === this.#firstError || event === this.#lastError || event === this.#firstWarning) this.#collecting.push(event);
+  }
 
-  const endLine = (): void => {
-    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, pieceBytes);
-    pieces = [];
-    pieceBytes = 0;
-    lineDone(data.toString('utf8'), overflow);
-    overflow = false;
-  };
+  /** The open event is complete: it is counted as a finding and told to `onEvent`. */
+  #close(): void {
+    const event = this.#open;
+    if (event === null) return;
+    this.#open = null;
+    this.#findings.add(event, event.trace?.headline ?? null);
+    this.#onEvent?.({ line: event.line, level: event.level, kind: event.kind, text: event.text, timestamp: event.timestamp, trace: traceInfo(event) });
+  }
+}
 
-  const lineDone = (decoded: string, long: boolean): void => {
-    if (long) longLines++;
-    processLine(++lineNo, decoded.endsWith('\r') ? decoded.slice(0, -1) : decoded);
-  };
-
-  const keep = (part: Buffer, copy: boolean): void => {
-    const room = MAX_LINE_BYTES - pieceBytes;
-    if (part.length > room) overflow = true;
-    const taken = part.length > room ? part.subarray(0, room) : part;
-    if (taken.length === 0) return;
-    // A piece that outlives this chunk is copied, so a kept line never pins a whole chunk in memory.
-    pieces.push(copy ? Buffer.from(taken) : taken);
-    pieceBytes += taken.length;
-  };
-
-  return {
-    write(chunk) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      bytes += buf.length;
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(0x0a, start);
-        if (nl === -1) {
-          if (start < buf.length) keep(buf.subarray(start), true);
-          return;
-        }
-        if (pieceBytes === 0 && !overflow) {
-          // The whole line is in this chunk (the usual case): decode it from there, no piece to gather.
-          lineDone(buf.toString('utf8', start, Math.min(nl, start + MAX_LINE_BYTES)), nl - start > MAX_LINE_BYTES);
-        } else {
-          keep(buf.subarray(start, nl), false);
-          endLine();
-        }
-        start = nl + 1;
-      }
-    },
-    end() {
-      if (pieceBytes > 0 || overflow) endLine();
-      close();
-      return {
-        bytes,
-        lines: lineNo,
-        errorCount,
-        warningCount,
-        firstError: freeze(firstError),
-        lastError: freeze(lastError),
-        firstWarning: freeze(firstWarning),
-        findings: [...findings.values()]
-          .sort((a, b) => (a.level === b.level ? a.firstLine - b.firstLine : a.level === 'error' ? -1 : 1))
-          .map((f) => ({ ...f })),
-        otherFindings,
-        timeline: {
-          bucketMs,
-          buckets: [...buckets.entries()]
-            .sort(([a], [b]) => a - b)
-            .map(([start, b]) => ({ start: new Date(start).toISOString(), errors: b.errors, warnings: b.warnings })),
-        },
-        firstTimestamp: Number.isFinite(firstMs) ? new Date(firstMs).toISOString() : null,
-        lastTimestamp: Number.isFinite(lastMs) ? new Date(lastMs).toISOString() : null,
-        longLines,
-        tail: tail.map((line) => line.plain()),
-      };
-    },
-  };
+/** The next line of an event's stack trace, and maybe the trace's headline. */
+function absorb(event: OpenEvent, n: number, headline: string | null): void {
+  event.lastLine = n;
+  if (event.trace) {
+    event.trace.lines = n - event.line + 1;
+    if (headline !== null) event.trace.headline = cleanLine(headline, EVENT_TEXT_CHARS);
+  }
 }
 
 function traceInfo(event: OpenEvent): TraceInfo | null {

@@ -25,7 +25,7 @@ export interface LineClass {
 }
 
 /** Lines longer than this are classified on their first characters only. */
-export const CLASSIFY_MAX_CHARS = 8192;
+const CLASSIFY_MAX_CHARS = 8192;
 
 type Verdict = LineLevel | 'info';
 
@@ -143,7 +143,7 @@ const REDIS_BENIGN = /^(?:oO0OoO0OoO0Oo Redis is starting|Redis version=|Configu
 const REDIS_ERROR = /Out Of Memory|OOM|Cannot allocate memory|\bcan'?t\b|\bfail(?:ed|ure|ing)?\b|\berrors?\b|\bfatal\b|\bcorrupt|Bad file format|Short read|Unrecoverable|Guru Meditation|crashed/i;
 
 // PostgreSQL (server log and psql): the level, a colon and two spaces. `LOG:` is PostgreSQL's info level.
-const POSTGRES = /(?:^|\s)(DEBUG[1-5]?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|DETAIL|HINT|QUERY|CONTEXT|LOCATION|STATEMENT):  \S/;
+const POSTGRES = /(?:^|\s)(DEBUG[1-5]?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|DETAIL|HINT|QUERY|CONTEXT|LOCATION|STATEMENT): {2}\S/;
 const POSTGRES_VERDICT: Readonly<Record<string, Verdict>> = { WARNING: 'warning', ERROR: 'error', FATAL: 'error', PANIC: 'error' };
 const POSTGRES_TIME = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) ?(UTC|GMT|[+-]\d{2}(?::?\d{2})?)\b/;
 

@@ -77,7 +77,7 @@ const SIGNALS: Readonly<Record<number, readonly [string, string]>> = {
 };
 
 /** True when an exit code reads as "killed by a signal" (128 + signal number). */
-export function isSignalExit(code: number): boolean {
+function isSignalExit(code: number): boolean {
   return code > 128 && code < 160;
 }
 

@@ -3,9 +3,9 @@ import type { LogEvent } from './analyze.js';
 import type { Evidence, HealthStatus, Lifetime, Problem } from './diagnose.js';
 import type { TriageReport } from './verdict.js';
 
-export const FINDINGS_SCHEMA_VERSION = 1;
+const FINDINGS_SCHEMA_VERSION = 1;
 
-export interface EventJson {
+interface EventJson {
   readonly line: number;
   readonly level: 'error' | 'warning';
   readonly kind: string;
@@ -16,7 +16,7 @@ export interface EventJson {
   readonly traceLines: number | null;
 }
 
-export interface ContainerFindingsJson {
+interface ContainerFindingsJson {
   readonly name: string;
   readonly problems: readonly { readonly kind: Problem['kind']; readonly severity: number; readonly reason: string; readonly evidence: Evidence | null }[];
   readonly lifetime: Lifetime;

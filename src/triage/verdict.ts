@@ -88,7 +88,10 @@ export function buildReport(outputDir: string, run: RunInfo, evidence: readonly 
 
 /** A file name from a manifest that stays inside the run folder, or null. */
 function plainFileName(path: string): string | null {
-  return /^[A-Za-z0-9_.-]+$/.test(path) && path !== '.' && path !== '..' && basename(path) === path ? path : null;
+  // A file of the run folder, or of one engine's folder in it (`--runtime all`, or auto with both engines).
+  const match = /^(?:(?:podman|docker)\/)?([A-Za-z0-9_.-]+)$/.exec(path);
+  const name = match?.[1];
+  return name !== undefined && name !== '.' && name !== '..' && basename(name) === name ? path : null;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -37,7 +37,7 @@ const IMPORT_SCRIPT = fileURLToPath(new URL('../../scripts/import-test-image.sh'
 const NO_BUSYBOX = 3;
 
 /** Why `name` does not answer (over `transport`), or null when it does. */
-export function engineAnswers(name: RuntimeName, transport: TransportName = 'cli'): EngineProblem | null {
+function engineAnswers(name: RuntimeName, transport: TransportName = 'cli'): EngineProblem | null {
   if (transport === 'api') {
     const url = `unix://${API_SOCKETS[name]}`;
     const args = name === 'podman' ? ['--url', url, 'version'] : ['-H', url, 'version'];

@@ -2,7 +2,7 @@ import type { RuntimeName } from '../../src/runtime/types.js';
 import { engine, engineLogBytes, removeContainers, TEST_IMAGE } from './engines.js';
 
 /** A container the scenario starts, and what the test expects of it. */
-export interface ScenarioContainer {
+interface ScenarioContainer {
   readonly name: string;
   readonly id: string;
   /** State and exit code once the scenario is ready. */
@@ -37,7 +37,7 @@ interface Spec {
  * stdout+stderr while running, exited non-zero, killed (137), TTY, binary bytes, thousands of lines,
  * created but never started, plus decoys that differ by a prefix or belong to another service.
  */
-export const MEMBER_SPECS: readonly Spec[] = [
+const MEMBER_SPECS: readonly Spec[] = [
   {
     suffix: '_app_test',
     script: 'for i in 1 2 3; do echo "out $i"; echo "err $i" >&2; done; sleep 3600',

@@ -99,6 +99,12 @@ suite('--runtime auto collects from the engine that has the containers', () => {
     expect(readFileSync(join(dir, 'podman', `${inBoth}_db_test.log`), 'utf8')).toBe('both podman\n');
     expect(readFileSync(join(dir, 'docker', `${inBoth}_cache_test.log`), 'utf8')).toBe('both docker\n');
     expect(manifestOf(dir).runtimes.map((r) => r.name)).toEqual(['podman', 'docker']);
+    // The verdict reads each engine's folder: both logs analysed, none reported missing.
+    const findings = manifestOf(dir).findings?.containers ?? [];
+    expect(findings.map((c) => [c.name, c.log?.path, c.log?.lines, c.notes])).toEqual([
+      [`${inBoth}_cache_test`, `docker/${inBoth}_cache_test.log`, 1, []],
+      [`${inBoth}_db_test`, `podman/${inBoth}_db_test.log`, 1, []],
+    ]);
   });
 
   it('no engine has a match: exit 4, each engine listed with what it has, nothing written', async () => {

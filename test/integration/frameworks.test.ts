@@ -113,6 +113,7 @@ function testRun(folder: string): TestRunRecord {
 const EXAMPLE_RUNS = [
   { name: 'vitest (reporter)', dir: 'vitest', args: [bin('vitest/vitest.mjs'), 'run', '--config', 'vitest.config.js'], failing: 'an order is confirmed' },
   { name: 'vitest (globalSetup teardown)', dir: 'vitest', args: [bin('vitest/vitest.mjs'), 'run', '--config', 'vitest.teardown.config.js'], failing: 'an order is confirmed' },
+  { name: 'vitest (reporter and globalSetup teardown both)', dir: 'vitest', args: [bin('vitest/vitest.mjs'), 'run', '--config', 'vitest.both.config.js'], failing: 'an order is confirmed' },
   { name: 'jest (reporter)', dir: 'jest', args: [bin('jest/bin/jest.js'), '--config', 'jest.config.js'], failing: 'an order is confirmed' },
   { name: 'mocha (root hook plugin)', dir: 'mocha', args: [bin('mocha/bin/mocha.js')], failing: 'orders confirms an order' },
   {
@@ -150,6 +151,8 @@ describeWithEngine('podman', 'test-framework integrations', () => {
 
       expect(result.code, output).not.toBe(0);
       expect(output).toMatch(new RegExp(`must-gather: saved 2 containers of ${service} to ${out}/${service}-integration-`));
+      // The verdict once, whoever else received the result: its header line, `<service>: … (podman 4.3.1)`.
+      expect(output.match(new RegExp(`^${service}: .*\\(podman [^)]*\\)$`, 'gm')), output).toHaveLength(1);
       const folders = runFolders(out, service);
       expect(folders, output).toHaveLength(1);
       const folder = folders[0] as string;

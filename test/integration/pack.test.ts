@@ -97,7 +97,9 @@ describe('published package', () => {
 
   beforeAll(() => {
     packDir = tempDir('must-gather-pack-');
-    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', packDir], ROOT)) as { filename: string; files: { path: string }[] }[];
+    // --ignore-scripts: prepack's build would empty dist/ while the other suites run the bin from it (npm test
+    // has just built it).
+    const packed = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], ROOT)) as { filename: string; files: { path: string }[] }[];
     files = (packed[0]?.files ?? []).map((f) => f.path).sort();
     const tarball = join(packDir, readdirSync(packDir)[0] as string);
     for (const type of ['commonjs', 'module'] as const) {
@@ -220,7 +222,7 @@ console.log(JSON.stringify([config.gatherIs, typeof config.test.reporters[1].onT
         out = node(['--input-type=module', '-e', script], projects[type]);
       } catch (error) {
         const stderr = String((error as { stderr?: string }).stderr);
-        throw new Error(stderr.split('\n').find((line) => /^Error: (?!Build failed)/.test(line))?.slice('Error: '.length) ?? stderr);
+        throw new Error(stderr.split('\n').find((line) => /^Error: (?!Build failed)/.test(line))?.slice('Error: '.length) ?? stderr, { cause: error });
       }
       expect(JSON.parse(out)).toEqual(['function', 'function']);
     });

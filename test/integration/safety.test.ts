@@ -632,7 +632,7 @@ describeWithEngine(
           try {
             outcome = await cli(argv);
           } catch (error) {
-            throw new Error(`runCli threw for ${JSON.stringify(argv)}: ${String(error)}`);
+            throw new Error(`runCli threw for ${JSON.stringify(argv)}: ${String(error)}`, { cause: error });
           }
           const { code, stderr } = outcome;
           if (![0, 2, 4].includes(code)) throw new Error(`exit ${code} (expected 0, 2 or 4) for ${JSON.stringify(argv)}:\n${stderr}`);

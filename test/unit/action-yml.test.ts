@@ -47,7 +47,7 @@ function loadYaml(text: string): unknown {
   try {
     yaml = createRequire(import.meta.url)('js-yaml') as typeof yaml;
   } catch (error) {
-    throw new Error(`js-yaml is not in node_modules any more (it came with jest/mocha): ${String(error)}`);
+    throw new Error(`js-yaml is not in node_modules any more (it came with jest/mocha): ${String(error)}`, { cause: error });
   }
   return yaml.load(text);
 }

@@ -3,20 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/main.js';
+import { runCliInProcess } from '../../helpers/run-cli.js';
 import { TOOL } from '../../../src/_util/version.js';
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = { PATH: '/nonexistent' }) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t: string) => (stdout += t),
-    stderr: (t: string) => (stderr += t),
-    env,
-    color: false,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCliInProcess;
 
 describe('runCli (in process, no engine needed)', () => {
   it('--help prints usage and exit codes to stdout and returns 0', async () => {

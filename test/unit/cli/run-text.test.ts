@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerRecord } from '../../../src/run-folder/manifest.js';
 import type { GatherResult } from '../../../src/gather/gather.js';
-import { formatContainerLine, formatNoMatch, formatRunReport, NO_PAINT, type Paint } from '../../../src/cli/run-text.js';
+import { formatContainerLine, formatNoMatch, formatRunReport } from '../../../src/cli/run-text.js';
+import { NO_PAINT, type Paint } from '../../../src/render/paint.js';
 import { formatBytes } from '../../../src/_util/units.js';
 
 function record(overrides: Partial<ContainerRecord> & Pick<ContainerRecord, 'name'>): ContainerRecord {
@@ -27,6 +28,7 @@ function result(overrides: Partial<GatherResult> = {}): GatherResult {
   return {
     service: 'signalprocessing',
     outputDir: '/tmp/mg/signalprocessing-integration-20260102-030405',
+    outputBase: null,
     archivePath: null,
     archiveError: null,
     runtime: { name: 'podman', transport: 'cli', version: '4.3.1', endpoint: 'podman', reason: 'podman answered' },

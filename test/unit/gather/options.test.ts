@@ -37,6 +37,7 @@ describe('resolveOptions defaults', () => {
       runtime: 'auto',
       transport: 'auto',
       outputDir: DEFAULT_OUTPUT_DIR,
+      outputDirSource: 'default',
       archive: false,
       concurrency: DEFAULT_CONCURRENCY,
       timeoutMs: DEFAULT_TIMEOUT_MS,
@@ -53,7 +54,7 @@ describe('resolveOptions defaults', () => {
 
   it('takes the output folder and runtime from the given env', () => {
     const resolved = resolve({ service: 'sp', env: { MUST_GATHER_DIR: '/var/tmp/mg', MUST_GATHER_RUNTIME: 'docker' } });
-    expect(resolved.outputDir).toBe('/var/tmp/mg');
+    expect([resolved.outputDir, resolved.outputDirSource]).toEqual(['/var/tmp/mg', 'MUST_GATHER_DIR']);
     expect(resolved.runtime).toBe('docker');
   });
 
@@ -64,7 +65,7 @@ describe('resolveOptions defaults', () => {
       runtime: 'podman',
       env: { MUST_GATHER_DIR: '/var/tmp/mg', MUST_GATHER_RUNTIME: 'docker' },
     });
-    expect(resolved.outputDir).toBe('/explicit');
+    expect([resolved.outputDir, resolved.outputDirSource]).toEqual(['/explicit', 'option']);
     expect(resolved.runtime).toBe('podman');
   });
 
@@ -210,7 +211,7 @@ describe('resolveOptions values', () => {
 describe('empty environment variables mean the default', () => {
   it('MUST_GATHER_DIR="" and MUST_GATHER_RUNTIME="" fall back to the defaults', () => {
     const resolved = resolveOptions({ service: 'sp', env: { MUST_GATHER_DIR: '', MUST_GATHER_RUNTIME: '' } });
-    expect([resolved.outputDir, resolved.runtime]).toEqual(['/tmp/kubernaut-must-gather', 'auto']);
+    expect([resolved.outputDir, resolved.outputDirSource, resolved.runtime]).toEqual(['/tmp/kubernaut-must-gather', 'default', 'auto']);
   });
 });
 

@@ -126,10 +126,23 @@ describe('selectContainers', () => {
     ]);
   });
 
-  it('requires every component', () => {
-    const list = [c('b1', 'sp_redis_postgres'), c('b2', 'sp_redis_test'), c('b3', 'sp_postgres_test')];
+  it('keeps a container that holds any of the components, once', () => {
+    const list = [c('b1', 'sp_redis_postgres'), c('b2', 'sp_redis_test'), c('b3', 'sp_postgres_test'), c('b4', 'sp_valkey_test'), c('b5', 'sp_postgresql_test')];
     expect(picked(list, { service: 'sp', components: ['redis', 'postgres'] }).picked).toEqual([
+      ['sp_postgres_test', 'service', 'b3'],
       ['sp_redis_postgres', 'service', 'b1'],
+      ['sp_redis_test', 'service', 'b2'],
+    ]);
+    // Components that match nothing leave the others' containers; all of them matching nothing selects none.
+    expect(picked(list, { service: 'sp', components: ['nothing', 'valkey'] }).picked).toEqual([['sp_valkey_test', 'service', 'b4']]);
+    expect(picked(list, { service: 'sp', components: ['nothing', 'postgre'] }).picked).toEqual([]);
+  });
+
+  it('keeps a labelled container that holds any of the components', () => {
+    const labelled = [c('h1', 'compose_db_1'), c('h2', 'compose_cache_1'), c('h3', 'compose_web_1')];
+    expect(picked([], { service: 'sp', components: ['db', 'cache'] }, labelled).picked).toEqual([
+      ['compose_cache_1', 'label', 'h2'],
+      ['compose_db_1', 'label', 'h1'],
     ]);
   });
 

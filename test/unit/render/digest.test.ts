@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderDigest } from '../../../src/render/digest.js';
-import type { Paint } from '../../../src/cli/run-text.js';
+import type { Paint } from '../../../src/render/paint.js';
 import { buildReport } from '../../../src/triage/verdict.js';
 import { analysisOf, inspectOf, record, RUN, sampleReport } from './sample-report.js';
 

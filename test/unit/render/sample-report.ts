@@ -57,7 +57,7 @@ export const RUN: RunInfo = {
   interruption: null,
 };
 
-export const REDIS_LOG = [
+const REDIS_LOG = [
   '2026-11-22T02:00:00.101Z 1:C 22 Nov 2026 02:00:00.101 * oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo',
   '2026-11-22T02:00:00.103Z 1:M 22 Nov 2026 02:00:00.103 # WARNING Memory overcommit must be enabled! Without it, a background save or replication may fail under low memory condition.',
   '2026-11-22T02:00:00.104Z 1:M 22 Nov 2026 02:00:00.104 * Ready to accept connections tcp',
@@ -70,7 +70,7 @@ export const REDIS_LOG = [
 
 export const MIGRATE_LOG = ['applying 0006_tenants.sql', 'applying 0007_audit_buffer.sql', 'ERROR:  relation "audit_events" does not exist', ''].join('\n');
 
-export const POSTGRES_LOG = [
+const POSTGRES_LOG = [
   '2026-11-22T02:00:00.500Z 2026-11-22 02:00:00.500 UTC [1] LOG:  starting PostgreSQL 16.4 on x86_64-pc-linux-gnu',
   '2026-11-22T02:00:01.530Z 2026-11-22 02:00:01.530 UTC [65] FATAL:  the database system is starting up',
   '2026-11-22T02:00:01.531Z 2026-11-22 02:00:01.531 UTC [66] FATAL:  the database system is starting up',
@@ -78,7 +78,7 @@ export const POSTGRES_LOG = [
   '',
 ].join('\n');
 
-export function serviceLog(): string {
+function serviceLog(): string {
   const lines = ['2026-11-22T02:00:02.000Z {"level":"info","msg":"datastorage starting","version":"1.4.2"}'];
   const start = Date.parse('2026-11-22T02:00:05.000Z');
   for (let i = 1; i <= 300; i++) {

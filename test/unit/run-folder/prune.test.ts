@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,14 +104,15 @@ describe('prune', () => {
     for (const name of ['notes.txt', `${oldRun}.tar.gz.partial-123`, 'sp-integration-20200101-12000']) await file(name);
     await mkdir(join(base, 'sp-integration-latest'));
 
-    const result = await prune({ baseDir: base, olderThanMs: 7 * DAY, now });
+    // The archive a process (still alive, or its pid reused) is writing for an old run goes with the run.
+    const result = await prune({ baseDir: base, olderThanMs: 7 * DAY, now, isAlive: () => true });
     expect(result).toEqual({
-      removed: [run('gw.v2', 30), run('sp', 8, '-2'), oldRun, `${oldRun}.tar.gz`].map((n) => join(base, n)).sort(),
+      removed: [run('gw.v2', 30), run('sp', 8, '-2'), oldRun, `${oldRun}.tar.gz`, `${oldRun}.tar.gz.partial-123`].map((n) => join(base, n)).sort(),
       kept: [run('edge', 7), run('sp', 1)].map((n) => join(base, n)).sort(),
       skipped: [],
     });
     expect((await readdir(base)).sort()).toEqual(
-      [run('edge', 7), run('sp', 1), 'notes.txt', `${oldRun}.tar.gz.partial-123`, 'sp-integration-20200101-12000', 'sp-integration-latest'].sort(),
+      [run('edge', 7), run('sp', 1), 'notes.txt', 'sp-integration-20200101-12000', 'sp-integration-latest'].sort(),
     );
   });
 
@@ -230,3 +232,65 @@ describe('prune', () => {
     expect((error as Error).message).toBe(message);
   });
 });
+
+/** A pid that is certainly not running: a child that has already exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '0']);
+  if (child.pid === undefined) throw new Error('could not get a dead pid');
+  return child.pid;
+}
+
+describe('prune: what a killed run left beside its folder', () => {
+  /** `<run>.tar.gz.partial-<pid>` (the archive being written) and `<run>.tar.gz.parts-<pid>/` (its compressed logs). */
+  async function leftovers(runName: string, pid: number): Promise<[string, string]> {
+    const partial = `${runName}.tar.gz.partial-${pid}`;
+    const parts = `${runName}.tar.gz.parts-${pid}`;
+    await file(partial);
+    await mkdir(join(base, parts));
+    await writeFile(join(base, parts, '0.gz'), 'x');
+    return [partial, parts];
+  }
+
+  it('removes the partial archive and parts folder of a young run once the pid that wrote them is gone (SIGKILL)', async () => {
+    const young = run('sp', 0, '', 1);
+    await folder(young);
+    const dead = await leftovers(young, deadPid());
+    const live = await leftovers(run('sp', 0, '-2', 1), process.pid);
+    const result = await prune({ baseDir: base, olderThanMs: 7 * DAY, now });
+    expect(result).toEqual({ removed: dead.map((n) => join(base, n)).sort(), kept: [join(base, young)], skipped: [] });
+    // A live writer's files stay, and the run folder itself is judged by its age as always.
+    expect((await readdir(base)).sort()).toEqual([young, ...live].sort());
+  });
+
+  it('removes the leftovers of an old run even when their pid is alive again (reused); --keep does not keep leftovers', async () => {
+    const old = run('sp', 9);
+    await folder(old);
+    const left = await leftovers(old, 4242);
+    const result = await prune({ baseDir: base, olderThanMs: 7 * DAY, keep: 1, now, isAlive: () => true });
+    expect(result).toEqual({ removed: left.map((n) => join(base, n)).sort(), kept: [join(base, old)], skipped: [] });
+    expect(await readdir(base)).toEqual([old]);
+  });
+
+  it('with dryRun names them and removes nothing', async () => {
+    const left = await leftovers(run('sp', 1), 4242);
+    const result = await prune({ baseDir: base, olderThanMs: 7 * DAY, dryRun: true, now, isAlive: () => false });
+    expect(result.removed).toEqual(left.map((n) => join(base, n)).sort());
+    expect((await readdir(base)).sort()).toEqual([...left].sort());
+  });
+
+  it('skips a symbolic link with such a name, a partial name on a folder and a parts name on a file', async () => {
+    const r = run('sp', 1);
+    await symlink(outside, join(base, `${r}.tar.gz.parts-4242`));
+    await mkdir(join(base, `${r}.tar.gz.partial-4243`));
+    await file(`${r}.tar.gz.parts-4244`);
+    const result = await prune({ baseDir: base, olderThanMs: 0, now, isAlive: () => false });
+    expect(result.removed).toEqual([]);
+    expect(result.skipped).toEqual([
+      { path: join(base, `${r}.tar.gz.partial-4243`), reason: 'named like a partial archive but not a regular file' },
+      { path: join(base, `${r}.tar.gz.parts-4242`), reason: 'symbolic link: not followed, not removed' },
+      { path: join(base, `${r}.tar.gz.parts-4244`), reason: 'named like an archive parts folder but not a folder' },
+    ]);
+    expect(await readdir(outside)).toEqual(['precious.txt']);
+  });
+});
+

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chownSync, lchownSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatTimestamp, runFolderName, safeFileStem } from '../../../src/run-folder/layout.js';
-import { createRunFolder, describeFile, writeNewFile } from '../../../src/run-folder/write.js';
+import { chooseOutputBase, createRunFolder, describeFile, ensureBase, removeCreatedBase, writeNewFile } from '../../../src/run-folder/write.js';
 
 let tmp: string;
 
@@ -158,5 +159,124 @@ describe('writeNewFile', () => {
     await writeFile(path, 'original');
     await expect(writeNewFile(path, 'replacement')).rejects.toMatchObject({ code: 'EEXIST' });
     expect(await readFile(path, 'utf8')).toBe('original');
+  });
+});
+
+/*
+ * The base folder when none was chosen: the default, unless it belongs to someone else (root ran must-gather
+ * first on this machine); then a private per-user base beside it. Real folders, really owned by another uid
+ * (chown needs root; under CI=true not being root is a failure, never a skip).
+ */
+const isRoot = process.getuid?.() === 0;
+const OTHER_UID = 4_242_424;
+if (!isRoot) {
+  if (process.env.CI === 'true') describe('chooseOutputBase', () => it('needs root under CI (chown)', () => expect.fail('not root')));
+  else process.stderr.write('\n*** SKIPPED "chooseOutputBase": chown to another uid needs root ***\n\n');
+}
+describe.runIf(isRoot)('chooseOutputBase and ensureBase', () => {
+  const me = 0;
+
+  it('keeps the default when it does not exist yet, or is ours', async () => {
+    const missing = join(tmp, 'default');
+    expect(await chooseOutputBase(missing, 'default', me)).toEqual({ dir: missing, requested: missing, source: 'default', fallback: null });
+    expect(await readdir(tmp)).toEqual([]);
+    await mkdir(missing, { mode: 0o700 });
+    expect(await chooseOutputBase(missing, 'default', me)).toMatchObject({ dir: missing, fallback: null });
+  });
+
+  it('uses <default>-<uid> when the default belongs to another uid, and says why', async () => {
+    const theirs = join(tmp, 'default');
+    await mkdir(theirs, { mode: 0o700 });
+    chownSync(theirs, OTHER_UID, OTHER_UID);
+    const base = await chooseOutputBase(theirs, 'default', me);
+    expect(base).toEqual({
+      dir: `${theirs}-0`,
+      requested: theirs,
+      source: 'default',
+      fallback: `${theirs} belongs to uid ${OTHER_UID}, not to this user (uid 0)`,
+    });
+    // Choosing creates nothing; ensureBase creates it private, and a run folder goes there, none in theirs.
+    expect(await readdir(tmp)).toEqual(['default']);
+    expect(await ensureBase(base.dir, me)).toBe(base.dir);
+    expect((await stat(base.dir)).mode & 0o777).toBe(0o700);
+    const dir = await createRunFolder(base.dir, 'sp', new Date(2026, 0, 2, 3, 4, 5), me);
+    expect(dir).toBe(join(`${theirs}-0`, 'sp-integration-20260102-030405'));
+    expect(await readdir(theirs)).toEqual([]);
+    expect(await ensureBase(base.dir, me)).toBeUndefined();
+  });
+
+  it('also when the default is another uid’s symlink, never following it', async () => {
+    const target = join(tmp, 'target');
+    await mkdir(target);
+    const link = join(tmp, 'default');
+    await symlink(target, link);
+    lchownSync(link, OTHER_UID, OTHER_UID);
+    const base = await chooseOutputBase(link, 'default', me);
+    expect(base).toMatchObject({ dir: `${link}-0`, fallback: `${link} belongs to uid ${OTHER_UID}, not to this user (uid 0)` });
+    await createRunFolder(base.dir, 'sp', new Date(2026, 0, 2, 3, 4, 5), me);
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it('refuses a per-user base that is a symlink or another uid’s folder, as it refuses any base', async () => {
+    const theirs = join(tmp, 'default');
+    await mkdir(theirs);
+    chownSync(theirs, OTHER_UID, OTHER_UID);
+    const target = join(tmp, 'target');
+    await mkdir(target);
+    await symlink(target, `${theirs}-0`);
+    const base = await chooseOutputBase(theirs, 'default', me);
+    await expect(createRunFolder(base.dir, 'sp', new Date(), me)).rejects.toMatchObject({ code: 'OUTPUT', message: `refusing to write through a symlink: ${theirs}-0` });
+    expect(await readdir(target)).toEqual([]);
+
+    await rm(`${theirs}-0`);
+    await mkdir(`${theirs}-0`);
+    chownSync(`${theirs}-0`, OTHER_UID + 1, OTHER_UID + 1);
+    await expect(ensureBase(base.dir, me)).rejects.toMatchObject({
+      code: 'OUTPUT',
+      message: `refusing to write into ${theirs}-0: it belongs to uid ${OTHER_UID + 1}, not to this user (uid 0); choose another --output-dir`,
+    });
+  });
+
+  it.each(['option', 'MUST_GATHER_DIR'] as const)('keeps a base chosen by %s, however owned: writing there is refused as before', async (source) => {
+    const theirs = join(tmp, 'chosen');
+    await mkdir(theirs);
+    chownSync(theirs, OTHER_UID, OTHER_UID);
+    expect(await chooseOutputBase(theirs, source, me)).toEqual({ dir: theirs, requested: theirs, source, fallback: null });
+    await expect(createRunFolder(theirs, 'sp', new Date(), me)).rejects.toMatchObject({
+      code: 'OUTPUT',
+      message: `refusing to write into ${theirs}: it belongs to uid ${OTHER_UID}, not to this user (uid 0); choose another --output-dir`,
+    });
+    expect(await readdir(tmp)).toEqual(['chosen']);
+  });
+});
+
+describe('removeCreatedBase', () => {
+  it('removes the folders ensureBase created, only while empty, never one that was there', async () => {
+    const dir = join(tmp, 'a', 'b', 'c');
+    const first = await ensureBase(dir, process.getuid?.());
+    expect(first).toBe(join(tmp, 'a'));
+    await removeCreatedBase(dir, first);
+    expect(await readdir(tmp)).toEqual([]);
+
+    const again = await ensureBase(dir, process.getuid?.());
+    await writeFile(join(dir, 'kept'), 'x');
+    await removeCreatedBase(dir, again);
+    expect(await readdir(dir)).toEqual(['kept']);
+    await removeCreatedBase(dir, undefined);
+    expect(await readdir(dir)).toEqual(['kept']);
+  });
+});
+
+describe('createRunFolder when the base disappears meanwhile', () => {
+  it('creates the base again (another run that wrote nothing removed the folder it had created)', async () => {
+    const baseDir = join(tmp, 'out');
+    const uid = process.getuid?.();
+    // The base is removed between the check and the mkdir of the run folder, as a racing rmdir would.
+    let removals = 0;
+    const dir = await createRunFolder(baseDir, 'sp', new Date(2026, 0, 2, 3, 4, 5), uid, async () => {
+      if (removals++ === 0) await rm(baseDir, { recursive: true });
+    });
+    expect(dir).toBe(join(baseDir, 'sp-integration-20260102-030405'));
+    expect(removals).toBe(2);
   });
 });

@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { cleanMessage, describeOutcome, gatherAndReport, gatherForTests, resolveRunKey, resolveWhen, type TestGatherOutcome } from '../../../src/test-run/gather-for-tests.js';
 import type { ContainerRuntime } from '../../../src/runtime/types.js';
@@ -23,6 +25,37 @@ function emptyEngine(): ContainerRuntime & { lists: number } {
     logs: () => {
       throw new Error('no containers');
     },
+  };
+  return engine;
+}
+
+/** An engine with one exited container of `service`, `<service>_db_test`, which logged two lines. */
+function oneContainerEngine(service: string): ContainerRuntime & { lists: number } {
+  const name = `${service}_db_test`;
+  const engine = {
+    ...emptyEngine(),
+    lists: 0,
+    list: async () => {
+      engine.lists++;
+      await new Promise((r) => setTimeout(r, 50));
+      return [{ id: 'c0ffee', names: [name], image: 'busybox', state: 'exited' }];
+    },
+    inspect: async () => ({
+      id: 'c0ffee',
+      name,
+      image: 'busybox',
+      state: 'exited',
+      exitCode: 1,
+      tty: false,
+      oomKilled: false,
+      restartCount: 0,
+      createdAt: '2026-11-22T02:01:48Z',
+      startedAt: '2026-11-22T02:01:49Z',
+      finishedAt: '2026-11-22T02:01:50Z',
+      labels: {},
+      raw: { Id: 'c0ffee', Name: name },
+    }),
+    logs: () => ({ stream: Readable.from([Buffer.from('hello\nERROR: boom\n')]), finished: Promise.resolve(), times: null, source: () => 'api' as const, linesCut: () => 0 }),
   };
   return engine;
 }
@@ -113,7 +146,7 @@ describe('gatherForTests', () => {
 
   it('gathers once for concurrent callers of one run and service; another service or run key gathers on its own', async () => {
     const dir = tempDir();
-    const engine = emptyEngine();
+    const engine = oneContainerEngine('a');
     const call = (service: string, runKey: string) =>
       gatherForTests({ service, outputDir: dir, env: {}, failed: true, runKey, containerRuntime: engine, lock: { pollMs: 10 } });
     const outcomes = await Promise.all([call('a', 'r1'), call('a', 'r1'), call('a', 'r1'), call('b', 'r1'), call('a', 'r2')]);
@@ -148,6 +181,14 @@ describe('describeOutcome and gatherAndReport', () => {
     const here = { status: 'gathered', result, gatheredHere: true, gatheredBy: { pid: 42, host: 'h' }, runKey: 'k', testRunFile: null, warnings: [] } as const;
     expect(describeOutcome(here, 'svc')).toBe('must-gather: saved 2 containers of svc to /tmp/x/svc-integration-1');
     expect(describeOutcome({ ...here, gatheredHere: false }, 'svc')).toMatch(/\(gathered once for this run, by pid 42\)$/);
+    const perUser = {
+      ...here,
+      result: { ...result, outputDir: '/tmp/kubernaut-must-gather-1000/svc-integration-1', outputBase: { dir: '/tmp/kubernaut-must-gather-1000', requested: '/tmp/kubernaut-must-gather', source: 'default' as const, fallback: '/tmp/kubernaut-must-gather belongs to uid 0, not to this user (uid 1000)' } },
+    };
+    expect(describeOutcome(perUser, 'svc')).toBe(
+      'must-gather: saved 2 containers of svc to /tmp/kubernaut-must-gather-1000/svc-integration-1\n' +
+        'must-gather: /tmp/kubernaut-must-gather belongs to uid 0, not to this user (uid 1000): wrote to /tmp/kubernaut-must-gather-1000 instead (outputDir or MUST_GATHER_DIR chooses the base)',
+    );
     const none = { ...here, result: { ...result, outputDir: null, available: ['other_db'] } };
     expect(describeOutcome(none, 'svc')).toBe('must-gather: no container of svc found, nothing written (containers: other_db)');
     expect(describeOutcome({ status: 'error', error: new Error('boom'), runKey: null }, 'svc')).toBe(
@@ -173,3 +214,51 @@ describe('cleanMessage and escape sequences', () => {
     expect(cleanMessage('\u001b]8;;file:///p/a.test.js\u001b\\a.test.js\u001b]8;;\u001b\\: \u001b[2m\u001b[1Gexpected\u001b[22m 1')).toBe('a.test.js: expected 1');
   });
 });
+
+describe('gatherForTests: what is left in the output base', () => {
+  const resultFiles = (dir: string) => readdirSync(dir).filter((e) => e.endsWith('.lock.result.json'));
+
+  it.each([
+    ['this process’s own run key', {}],
+    ['a run key shared with other processes', { runKey: 'shared' }],
+  ])('writes nothing at all when nothing matched, with %s: no base folder, no lock, no result', async (_what, key) => {
+    const parent = tempDir();
+    const outputDir = join(parent, 'out', 'base');
+    const outcome = await gatherForTests({ service: 'svc', outputDir, env: {}, failed: true, containerRuntime: emptyEngine(), ...key });
+    expect(outcome).toMatchObject({ status: 'gathered', result: { outputDir: null } });
+    expect(readdirSync(parent)).toEqual([]);
+
+    const existing = tempDir();
+    await gatherForTests({ service: 'svc', outputDir: existing, env: {}, failed: true, containerRuntime: emptyEngine(), ...key });
+    expect(readdirSync(existing)).toEqual([]);
+  });
+
+  it('with this process’s own run key leaves only the run folder, and a second call of the run still gathers once', async () => {
+    const dir = tempDir();
+    const engine = oneContainerEngine('svc');
+    const call = () => gatherForTests({ service: 'svc', outputDir: dir, env: {}, failed: true, containerRuntime: engine });
+    const [a, b] = await Promise.all([call(), call()]);
+    const c = await call();
+    expect(engine.lists).toBe(1);
+    const folders = [a, b, c].map((o) => (o.status === 'gathered' ? o.result.outputDir : null));
+    expect(new Set(folders).size).toBe(1);
+    expect(readdirSync(dir)).toEqual([(folders[0] as string).slice(dir.length + 1)]);
+    expect(readFileSync(join(folders[0] as string, 'svc_db_test.log'), 'utf8')).toBe('hello\nERROR: boom\n');
+  });
+
+  it('with a shared run key keeps the result for the run’s other processes, beside the run folder', async () => {
+    const dir = tempDir();
+    const engine = oneContainerEngine('svc');
+    const call = () => gatherForTests({ service: 'svc', outputDir: dir, env: {}, failed: true, runKey: 'job-7', containerRuntime: engine });
+    const first = await call();
+    const second = await call();
+    expect(engine.lists).toBe(1);
+    expect(second).toMatchObject({ status: 'gathered', gatheredHere: false });
+    const result = resultFiles(dir);
+    expect(result).toHaveLength(1);
+    const record = JSON.parse(readFileSync(join(dir, result[0] as string), 'utf8')) as { value: { result: { outputDir: string } } };
+    expect(record.value.result.outputDir).toBe(first.status === 'gathered' ? first.result.outputDir : 'none');
+    expect(existsSync(record.value.result.outputDir)).toBe(true);
+  });
+});
+

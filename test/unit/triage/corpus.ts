@@ -2,14 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** test/fixtures/logs: one log excerpt per format and, beside it, which lines must (and must not) be picked. */
-export const CORPUS_DIR = fileURLToPath(new URL('../../fixtures/logs/', import.meta.url));
+const CORPUS_DIR = fileURLToPath(new URL('../../fixtures/logs/', import.meta.url));
 
-export interface ExpectedPick {
+interface ExpectedPick {
   readonly line: number;
   readonly kind: string;
 }
 
-export interface CorpusExpectation {
+interface CorpusExpectation {
   readonly description: string;
   readonly lines: number;
   /** Every line that must be reported as an error (a stack trace counts once, at its first line). */

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/_util/errors.js';
 import { toFindingsJson } from '../../../src/triage/findings-json.js';
@@ -15,7 +15,10 @@ afterEach(() => {
 function runFolder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'must-gather-triage-'));
   dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   return dir;
 }
 
@@ -146,6 +149,26 @@ describe('loadRun', () => {
     expect(report.containers[0]?.notes).toEqual([
       'inspect file "/etc/hostname" in manifest.json is not a file of the run folder; ignored',
       'log file "../secret.log" in manifest.json is not a file of the run folder; ignored',
+    ]);
+  });
+
+  it('reads the files of a run with one folder per engine (--runtime all, or auto with both engines)', async () => {
+    const dir = runFolder({ 'podman/demo_migrate_test.log': 'ERROR: relation "audit_events" does not exist\n' });
+    writeFileSync(join(dir, 'manifest.json'), manifest([{ ...migrate, files: [file('podman/demo_migrate_test.log', 'log')] }]));
+    const report = await loadRun(dir);
+    expect(report.containers[0]?.notes).toEqual([]);
+    expect(report.containers[0]?.logPath).toBe('podman/demo_migrate_test.log');
+    expect(report.containers[0]?.analysis?.errorCount).toBe(1);
+  });
+
+  it('refuses a nested path that is not an engine folder', async () => {
+    const dir = runFolder({ 'x/y.log': 'ERROR x\n' });
+    writeFileSync(join(dir, 'manifest.json'), manifest([{ ...migrate, files: [file('x/y.log', 'log'), file('podman/../../y.log', 'inspect')] }]));
+    const report = await loadRun(dir);
+    expect(report.containers[0]?.analysis).toBeNull();
+    expect(report.containers[0]?.notes).toEqual([
+      'inspect file "podman/../../y.log" in manifest.json is not a file of the run folder; ignored',
+      'log file "x/y.log" in manifest.json is not a file of the run folder; ignored',
     ]);
   });
 
