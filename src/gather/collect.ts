@@ -155,7 +155,8 @@ async function collectWithin(
   const logPath = paths.log;
   let logError: unknown = null;
   try {
-    const { stream, finished } = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, signal);
+    const log = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, signal);
+    const { stream, finished } = log;
     // Redact before cutting, so a cut never leaves half a secret that no rule recognises.
     const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;
     const limiter = ctx.maxLogBytes !== null ? createSizeLimiter(ctx.maxLogBytes) : null;
@@ -165,13 +166,16 @@ async function collectWithin(
     // Written and hashed in one pass; the engine's failure (if any) is known once the stream has ended,
     // and whatever arrived before it is kept: it is evidence.
     const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages);
-    files.push({
-      ...file,
-      ...(redactor ? { redactions: redactor.counts() } : {}),
-      ...(limiter && limiter.cutBytes() > 0 ? { cutBytes: limiter.cutBytes() } : {}),
-    });
     await finished.catch((error: unknown) => {
       logError = error;
+    });
+    const linesCut = log.linesCut();
+    files.push({
+      ...file,
+      source: log.source(),
+      ...(redactor ? { redactions: redactor.counts() } : {}),
+      ...(limiter && limiter.cutBytes() > 0 ? { cutBytes: limiter.cutBytes() } : {}),
+      ...(linesCut > 0 ? { linesCut } : {}),
     });
   } catch (error) {
     if (error instanceof PartialFileError && error.file) files.push(error.file);

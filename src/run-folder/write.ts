@@ -1,3 +1,4 @@
+import type { LogSource } from '../runtime/types.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, rmdir, stat, unlink } from 'node:fs/promises';
@@ -141,6 +142,13 @@ export interface FileRecord {
   readonly cutBytes?: number;
   /** Writing stopped part-way (e.g. the disk was full): the file holds only the start. */
   readonly partial?: boolean;
+  /** Logs: where the bytes came from (the engine's API or CLI, or its log file read directly). */
+  readonly source?: LogSource;
+  /**
+   * Logs: lines of one stream longer than the hold limit (1 MiB), which were passed on in pieces; a line of
+   * the other stream may sit between those pieces. Absent when none.
+   */
+  readonly linesCut?: number;
 }
 
 /** Size and sha256 of a file, read as a stream. */
