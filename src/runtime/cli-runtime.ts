@@ -139,6 +139,7 @@ function logFlags(options: LogOptions): string[] {
   if (options.until !== undefined) flags.push(`--until=${options.until}`);
   if (options.tail !== undefined) flags.push(`--tail=${options.tail}`);
   if (options.timestamps === true) flags.push('--timestamps');
+  if (options.follow === true) flags.push('--follow');
   return flags;
 }
 
