@@ -10,6 +10,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DetectedRuntime } from '../runtime/detect.js';
+import type { ContainerEvent } from '../runtime/types.js';
 import { findEngines } from '../gather/engines.js';
 import { openRunFolder, writeManifestAndArchive, writeTriage, type GatherResult } from '../gather/gather.js';
 import { describeEngine, manifestArguments, type RecordingGap } from '../gather/manifest.js';
@@ -29,7 +30,6 @@ import type { GatherWhen } from '../test-run/when.js';
 import { Instance, type RecordedContainer } from './instance.js';
 import { EVENTS_FILE } from './layout.js';
 import { EventWatcher } from './watch.js';
-import type { WatchedEvent } from './engine-events.js';
 
 export type { RecordedContainer } from './instance.js';
 
@@ -164,7 +164,7 @@ class Recorder implements Recording {
     await Promise.all(mine.map((i) => i.inspect().catch(() => {})));
   }
 
-  async #onEvent(engine: DetectedRuntime, event: WatchedEvent): Promise<void> {
+  async #onEvent(engine: DetectedRuntime, event: ContainerEvent): Promise<void> {
     const key = `${engine.info.name}:${event.id}`;
     let inst = this.#instances.get(key);
     if (!inst && !this.#stopping && (event.action === 'create' || event.action === 'start') && !this.#foreign.has(key)) {
@@ -174,16 +174,8 @@ class Recorder implements Recording {
     }
     if (!inst) return;
     inst.events++;
-    const line = {
-      time: event.time,
-      runtime: engine.info.name,
-      action: event.action,
-      id: event.id,
-      name: inst.selected.name,
-      instance: inst.instance,
-      ...(event.exitCode !== null ? { exitCode: event.exitCode } : {}),
-      ...(event.image ? { image: event.image } : {}),
-    };
+    // The engine's normalised event (as snapshot mode writes them, for the verdict), and which instance it was.
+    const line = { ...event, name: event.name || inst.selected.name, instance: inst.instance };
     this.#events.write(JSON.stringify(line) + '\n');
     switch (event.action) {
       case 'start':
@@ -195,11 +187,10 @@ class Recorder implements Recording {
         inst.oomEvent = true;
         break;
       case 'die':
-        inst.exits.push({ at: event.time, exitCode: event.exitCode });
+        inst.exits.push({ at: event.time, exitCode: event.exitCode ?? null });
         await inst.inspect().catch(() => {});
         break;
       case 'destroy':
-      case 'remove':
         inst.gone = true;
         break;
     }

@@ -7,15 +7,15 @@
  * now to their end: an event the live stream had not delivered yet (podman's file backend lags) is not lost.
  */
 import type { DetectedRuntime } from '../runtime/detect.js';
+import type { ContainerEvent } from '../runtime/types.js';
 import { errorMessage } from '../_util/errors.js';
 import { linkedSignal, type LinkedSignal } from '../_util/deadline.js';
 import { pause, retryDelayMs, type Gap } from './follow.js';
 import { timeKey } from './resume.js';
-import { engineEvents, type WatchedEvent } from './engine-events.js';
 
 export interface WatchHooks {
   /** Handle one event (called in the engine's order, one at a time). */
-  event(event: WatchedEvent): Promise<void>;
+  event(event: ContainerEvent): Promise<void>;
   /** The engine answers again after a gap: look again for containers and their state. */
   reconnected(): Promise<void>;
   gap(gap: Gap & { readonly engine: string }): void;
@@ -54,11 +54,11 @@ export class EventWatcher {
 
   /** Every event from the last handled one up to now, read to the end of the engine's answer. */
   async catchUp(): Promise<void> {
-    const until = this.hooks.now().toISOString();
+    const until = this.hooks.now();
     try {
       await this.#read({ since: this.#lastTime, until });
     } catch (error) {
-      if (!this.#life.signal.aborted) this.hooks.gap({ engine: this.engine.info.name, from: this.#lastTime, to: until, reason: `events up to the end not read: ${errorMessage(error)}` });
+      if (!this.#life.signal.aborted) this.hooks.gap({ engine: this.engine.info.name, from: this.#lastTime, to: until.toISOString(), reason: `events up to the end not read: ${errorMessage(error)}` });
     }
   }
 
@@ -90,15 +90,16 @@ export class EventWatcher {
     }
   }
 
-  async #read(range: { since: string; until?: string }): Promise<void> {
-    for await (const event of engineEvents(this.engine.runtime, { ...range, signal: this.#life.signal })) {
+  async #read(range: { since: string; until?: Date }): Promise<void> {
+    const since = new Date(Date.parse(range.since));
+    for await (const event of this.engine.runtime.events({ since, ...(range.until ? { until: range.until } : {}), signal: this.#life.signal })) {
       if (!this.#isNew(event)) continue;
       await this.hooks.event(event);
     }
   }
 
   /** Events at or before the last one handled come again after a reconnect or in the catch-up: drop them. */
-  #isNew(event: WatchedEvent): boolean {
+  #isNew(event: ContainerEvent): boolean {
     const key = timeKey(event.time);
     const id = `${event.id}:${event.action}:${event.time}`;
     if (key === null) return true;
