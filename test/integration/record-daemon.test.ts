@@ -1,7 +1,10 @@
 /*
  * A docker daemon restarted in the middle of a recording. Never the system's dockerd (other suites use it):
- * a private one, with its own data root, exec root, pidfile and socket, no bridge and no iptables, started
- * for this file and stopped after it whatever happens.
+ * a private one, with its own data root, exec root, pidfile, socket and bridge, no iptables, started for this
+ * file and stopped after it whatever happens.
+ * Not `--bridge=none`: a dockerd started with it deletes the host's docker0, the system daemon's bridge
+ * (moby removes the default bridge interface when the bridge is disabled), and every container the system
+ * dockerd starts after that fails.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +15,8 @@ import { BIN } from '../helpers/run-cli.js';
 import { recordedFolder } from '../helpers/recording.js';
 
 const root = tempDir('mgt-dockerd-');
+/** The private daemon's own bridge (at most 15 characters), made and removed here. */
+const BRIDGE = `mgtbr${process.pid % 100000}`;
 const sock = join(root, 'docker.sock');
 const host = `unix://${sock}`;
 let daemon: ChildProcess | null = null;
@@ -19,7 +24,7 @@ let daemon: ChildProcess | null = null;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startDaemon(): Promise<void> {
-  const args = ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'pid'), '-H', host, '--bridge=none', '--iptables=false', '--ip6tables=false'];
+  const args = ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'pid'), '-H', host, `--bridge=${BRIDGE}`, '--iptables=false', '--ip6tables=false'];
   daemon = spawn('dockerd', args, { stdio: 'ignore' });
   for (let i = 0; i < 200; i++) {
     if (spawnSync('docker', ['-H', host, 'version'], { stdio: 'ignore' }).status === 0) return;
@@ -46,6 +51,8 @@ async function waitFor(path: string): Promise<void> {
 describeWithEngine('docker', 'record: the docker daemon restarts mid-run', () => {
   beforeAll(async () => {
     mkdirSync(join(root, 'data'), { recursive: true });
+    const bridge = spawnSync('sh', ['-c', `ip link add ${BRIDGE} type bridge && ip addr add 10.213.${process.pid % 250}.1/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`], { encoding: 'utf8' });
+    if (bridge.status !== 0) throw new Error(`making the private daemon's bridge ${BRIDGE}: ${bridge.stderr}`);
     await startDaemon();
     const load = spawnSync('sh', ['-c', `docker save ${TEST_IMAGE} | docker -H ${host} load`], { encoding: 'utf8' });
     if (load.status !== 0) throw new Error(`loading the test image into the private dockerd: ${load.stderr}`);
@@ -53,6 +60,7 @@ describeWithEngine('docker', 'record: the docker daemon restarts mid-run', () =>
   afterAll(async () => {
     spawnSync('sh', ['-c', `docker -H ${host} rm -f $(docker -H ${host} ps -aq) 2>/dev/null`], { stdio: 'ignore' });
     await stopDaemon();
+    spawnSync('ip', ['link', 'delete', BRIDGE], { stdio: 'ignore' });
   }, 60_000);
 
   it('keeps recording: the gap is in the manifest, every run of the container in one log, no line twice or lost', async () => {
