@@ -57,6 +57,8 @@ export class LogFollower {
   #linesCut = 0;
   #dropped = 0;
   #streams = 0;
+  #gate: LineGate | null = null;
+  #receivedBefore = 0;
   /** When the last stream ended: where a stream without line times resumes (inexactly). */
   #lastEnd: Date | null = null;
 
@@ -96,6 +98,11 @@ export class LogFollower {
   end(): void {
     this.#end.abort(new Error('recording stopped'));
     this.#wake?.();
+  }
+
+  /** Bytes received from the engine so far: whether a stream in flight still makes progress. */
+  received(): number {
+    return this.#receivedBefore + (this.#gate?.received ?? 0);
   }
 
   get ended(): boolean {
@@ -170,6 +177,7 @@ export class LogFollower {
     this.#startsAtStream = this.#starts;
     const log = this.runtime.logs(this.container, { ...this.logs, follow: true, lineTimes: true, ...(since !== undefined ? { since, tail: undefined } : {}) }, this.#end.signal);
     const gate = new LineGate(log.times, point, point.resumes && point.since() !== undefined);
+    this.#gate = gate;
     // A file that fails (the disk is full) ends the follow for good: rethrown, not retried.
     await pipeline(log.stream, gate, sink, { end: false });
     const failure = await log.finished.then(
@@ -180,6 +188,8 @@ export class LogFollower {
     this.#source = log.source();
     this.#linesCut += log.linesCut();
     this.#dropped += gate.dropped;
+    this.#receivedBefore += gate.received;
+    this.#gate = null;
     if (failure instanceof EngineCancelledError && this.ended) return null;
     return failure;
   }

@@ -18,6 +18,8 @@ export class LineGate extends Transform {
   #held: Buffer[] = [];
   /** Lines dropped as already written. */
   dropped = 0;
+  /** Bytes received from the engine. */
+  received = 0;
 
   /** `replay`: the stream was asked `since` the point and starts with lines the file has. */
   constructor(times: LineTimes | null, point: ResumePoint, replay: boolean) {
@@ -32,6 +34,11 @@ export class LineGate extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.received += chunk.length;
+    this.#scan(chunk, callback);
+  }
+
+  #scan(chunk: Buffer, callback: TransformCallback): void {
     if (this.#judge === null) {
       for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) this.#point.passed(this.#nextTime());
       callback(null, chunk);
@@ -52,7 +59,7 @@ export class LineGate extends Transform {
       this.#judge = null;
       this.#point.passed(time);
       this.push(line);
-      this._transform(chunk.subarray(start), _encoding, callback);
+      this.#scan(chunk.subarray(start), callback);
       return;
     }
     if (start < chunk.length) this.#held.push(chunk.subarray(start));

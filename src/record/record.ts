@@ -61,7 +61,7 @@ export interface Recording {
   stop(options: StopOptions): Promise<RecordResult>;
 }
 
-/** How long a stopped container's stream in flight may take to deliver the rest of its log at the end. */
+/** How long a stopped container's stream in flight may go without a byte at the end before it is ended. */
 const FOLLOW_END_GRACE_MS = 5_000;
 
 /**
@@ -285,11 +285,17 @@ class Recorder implements Recording {
       if (inst.running) inst.follower?.end();
       else inst.follower?.finish();
     }
+    // A stream still delivering a stopped container's backlog is let finish; one silent for the grace period is ended.
     await Promise.all(
       instances.map(async (inst) => {
-        const timer = setTimeout(() => inst.follower?.end(), FOLLOW_END_GRACE_MS);
+        let last = -1;
+        const timer = setInterval(() => {
+          const now = inst.follower?.received() ?? 0;
+          if (now === last) inst.follower?.end();
+          last = now;
+        }, FOLLOW_END_GRACE_MS);
         await inst.written();
-        clearTimeout(timer);
+        clearInterval(timer);
       }),
     );
     this.s.life.abort(new Error('recording stopped'));
