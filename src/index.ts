@@ -37,3 +37,4 @@ export {
   type RuntimeInfo,
   type RuntimeName,
 } from './runtime/types.js';
+export { record, type RecordOptions, type Recording, type RecordResult, type RecordedContainer, type StopOptions } from './record/record.js';

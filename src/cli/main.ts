@@ -12,6 +12,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   doctor: async () => (await import('./doctor-command.js')).runDoctor,
   prune: async () => (await import('./prune-command.js')).runPrune,
   report: async () => (await import('./report-command.js')).runReport,
+  record: async () => (await import('./record-command.js')).runRecord,
 };
 
 /**

@@ -70,6 +70,37 @@ function timelineTap(timeline: Timeline, logPath: string, times: LineTimes | nul
   return timeline.tap(label, times, limiter ? { maxBytes: limiter.maxBytes, headBytes: limiter.headBytes() } : null);
 }
 
+/** A log's way to its file, and what its stages record in the log's FileRecord once it is written. */
+export interface LogStages {
+  readonly transforms: readonly Transform[];
+  fileFields(): Pick<FileRecord, 'redactions' | 'cutBytes'>;
+}
+
+/**
+ * The stages every log passes through, gather's and record's alike: redaction, the size limit, the triage
+ * analysis and the archive's compression, in that order (redact before cutting, so a cut never leaves half
+ * a secret that no rule recognises; analyse and pack exactly the bytes written).
+ */
+export function logStages(
+  path: string,
+  options: Pick<CollectContext, 'redaction' | 'maxLogBytes' | 'analyses' | 'archive' | 'timeline'>,
+  times: LineTimes | null,
+): LogStages {
+  const redactor = options.redaction ? createRedactor(options.redaction) : null;
+  const limiter = options.maxLogBytes !== null ? createSizeLimiter(options.maxLogBytes) : null;
+  // After the redactor (the timeline never holds a secret), before the limit (it keeps its own bound).
+  const timeline = options.timeline ? timelineTap(options.timeline, path, times, limiter) : null;
+  const analysis = options.analyses ? analysisTap(path, options.analyses) : null;
+  const packing = options.archive ? options.archive.tap(path) : null;
+  return {
+    transforms: [redactor, timeline, limiter, analysis, packing].filter((t): t is NonNullable<typeof t> => t !== null),
+    fileFields: () => ({
+      ...(redactor ? { redactions: redactor.counts() } : {}),
+      ...(limiter && limiter.cutBytes() > 0 ? { cutBytes: limiter.cutBytes() } : {}),
+    }),
+  };
+}
+
 /** What inspecting a container gave: its details, or why there are none. */
 export type Inspection = { readonly details: ContainerDetails; readonly error: null } | { readonly details: null; readonly error: unknown };
 
@@ -174,17 +205,10 @@ async function collectWithin(
       signal,
     );
     const { stream, finished } = log;
-    // Redact before cutting, so a cut never leaves half a secret that no rule recognises.
-    const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;
-    const limiter = ctx.maxLogBytes !== null ? createSizeLimiter(ctx.maxLogBytes) : null;
-    // After the redactor (the timeline never holds a secret), before the limit (it keeps its own bound).
-    const timeline = ctx.timeline ? timelineTap(ctx.timeline, logPath, log.times, limiter) : null;
-    const analysis = ctx.analyses ? analysisTap(logPath, ctx.analyses) : null;
-    const packing = ctx.archive ? ctx.archive.tap(logPath) : null;
-    const stages = [redactor, timeline, limiter, analysis, packing].filter((t): t is NonNullable<typeof t> => t !== null);
+    const stages = logStages(logPath, ctx, log.times);
     // Written and hashed in one pass; the engine's failure (if any) is known once the stream has ended,
     // and whatever arrived before it is kept: it is evidence.
-    const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages);
+    const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages.transforms);
     await finished.catch((error: unknown) => {
       logError = error;
     });
@@ -192,8 +216,7 @@ async function collectWithin(
     files.push({
       ...file,
       source: log.source(),
-      ...(redactor ? { redactions: redactor.counts() } : {}),
-      ...(limiter && limiter.cutBytes() > 0 ? { cutBytes: limiter.cutBytes() } : {}),
+      ...stages.fileFields(),
       ...(linesCut > 0 ? { linesCut } : {}),
     });
   } catch (error) {

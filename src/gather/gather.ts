@@ -69,7 +69,7 @@ interface LaterModules {
   readonly archive: Promise<typeof import('../run-folder/archive.js')> | null;
 }
 
-function loadLater(archive: boolean): LaterModules {
+export function loadLater(archive: boolean): LaterModules {
   const later: LaterModules = {
     collect: import('./collect.js'),
     verdict: Promise.all([import('../triage/verdict.js'), import('../render/markdown.js'), import('../render/html.js'), import('../triage/findings-json.js')] as const),
@@ -80,8 +80,8 @@ function loadLater(archive: boolean): LaterModules {
   return later;
 }
 
-/** Judge the collected containers and write SUMMARY.md and index.html beside their files. */
-async function writeTriage(
+/** Judge the collected containers and write SUMMARY.md and index.html beside their files (record mode too). */
+export async function writeTriage(
   later: LaterModules,
   outputDir: string,
   run: RunInfo,
@@ -130,7 +130,7 @@ interface RunScope {
 }
 
 /** manifest.json but for what is known only at the end of the run. */
-type ManifestFields = Omit<Manifest, 'schemaVersion' | 'tool' | 'archive' | 'warnings' | 'finishedAt'>;
+export type ManifestFields = Omit<Manifest, 'schemaVersion' | 'tool' | 'archive' | 'warnings' | 'finishedAt'>;
 
 /** The result fields known once the engines have listed their containers. */
 type ListedFields = Pick<GatherResult, 'service' | 'runtime' | 'runtimes' | 'available' | 'engines' | 'missing' | 'startedAt'>;
@@ -277,7 +277,7 @@ function nothingMatched(scope: RunScope, listed: ListedFields, warnings: readonl
  * Phase 3: the run folder, created only now that there is something to put in it — and so is the base
  * folder: the one asked for, or, when only the default was and it belongs to another user, this user's own.
  */
-async function openRunFolder(scope: RunScope, selected: readonly Selected[]): Promise<{ outputDir: string; base: OutputBase }> {
+export async function openRunFolder(scope: Pick<RunScope, 'resolved' | 'progress' | 'startedAt'>, selected: readonly Pick<Selected, 'container'>[]): Promise<{ outputDir: string; base: OutputBase }> {
   const { resolved } = scope;
   const base = await chooseOutputBase(resolved.outputDir, resolved.outputDirSource);
   if (base.fallback !== null) scope.progress({ type: 'output-base', dir: base.dir, requested: base.requested, reason: base.fallback });
@@ -370,8 +370,8 @@ async function collectPhase(
  * Phase 6: manifest.json, then the archive. An archive that fails leaves the evidence as it is and a
  * manifest that says there is no archive.
  */
-async function writeManifestAndArchive(
-  scope: RunScope,
+export async function writeManifestAndArchive(
+  scope: Pick<RunScope, 'resolved' | 'progress'>,
   outputDir: string,
   parts: ArchiveParts | null,
   fields: ManifestFields,
@@ -387,7 +387,8 @@ async function writeManifestAndArchive(
   });
   if (!archiveTarget) return { archivePath: null, archiveError: null };
   try {
-    const { writeArchive } = await (scope.later.archive as NonNullable<LaterModules['archive']>);
+    // Loaded at the run's start with --archive (scope.later); record mode loads it here.
+    const { writeArchive } = await import('../run-folder/archive.js');
     const archivePath = await writeArchive(outputDir, parts);
     scope.progress({ type: 'archive', path: archivePath });
     return { archivePath, archiveError: null };

@@ -5,6 +5,7 @@ import { durationReader, GO_DURATION_GRAMMAR } from '../_util/units.js';
 import { LogDemuxer } from './demux.js';
 import { LineJoiner, LineTimes } from './line-join.js';
 import { DOCKER_PARTIAL_BYTES, unframedLog, type PrefixMode } from './log-time.js';
+import { eventsRequest, parseApiEvent, readEvents } from './events.js';
 import { endpointUrl, type Endpoint } from './endpoint.js';
 import { httpGet, readBody, type Query } from './http.js';
 import { openDirectLog } from './log-file.js';
@@ -15,9 +16,11 @@ import {
   EngineCancelledError,
   EngineError,
   type ContainerDetails,
+  type ContainerEvent,
   type ContainerRuntime,
   type ContainerSummary,
   type EngineDescription,
+  type EventsOptions,
   type LogOptions,
   type LogStream,
   type LogTarget,
@@ -185,7 +188,7 @@ export class ApiRuntime implements ContainerRuntime {
 
   async #dialLogs(id: string, options: LogOptions, libpod: boolean, signal?: AbortSignal): Promise<StreamedBody> {
     const now = this.#now();
-    const query: Record<string, string | boolean> = { stdout: true, stderr: true, follow: false };
+    const query: Record<string, string | boolean> = { stdout: true, stderr: true, follow: options.follow === true };
     if (options.timestamps === true || options.lineTimes === true) query.timestamps = true;
     if (options.tail !== undefined) query.tail = options.tail;
     if (options.since !== undefined) query.since = toUnixSeconds(options.since, now);
@@ -198,6 +201,27 @@ export class ApiRuntime implements ContainerRuntime {
     } catch (error) {
       throw mapError(error, 'logs', signal);
     }
+  }
+
+  async *events(options: EventsOptions): AsyncGenerator<ContainerEvent> {
+    const { signal } = options;
+    const request = eventsRequest(this.name, options);
+    const filters = { type: ['container'], ...(request.containers.length > 0 ? { container: [...request.containers] } : {}) };
+    const query = { since: request.since, until: request.until ?? undefined, stream: request.readToEnd ? false : undefined, filters };
+    let body: StreamedBody;
+    try {
+      body = this.endpoint.kind === 'ssh' ? coalesce(await this.#get('/events', query, signal, 'events')) : await streamGet(this.endpoint, '/events', query, signal);
+    } catch (error) {
+      throw mapError(error, 'events', signal);
+    }
+    try {
+      yield* readEvents(body.stream, (line) => parseApiEvent(line, this.name), options);
+    } finally {
+      // Also when the consumer stops early: nothing more is wanted from the engine.
+      body.stream.destroy();
+    }
+    const failure = body.error();
+    if (failure !== null) throw mapError(failure, 'events stream', signal);
   }
 
   /**

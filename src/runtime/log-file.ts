@@ -250,7 +250,8 @@ function decodeOptions(options: LogOptions, now: Date): (DecodeOptions & { tail:
  * or an option cannot be applied from the file's entries. Opening is synchronous (a few system calls).
  */
 export function openDirectLog(target: LogTarget, options: LogOptions, engine: DirectLogEngine, signal?: AbortSignal, now: Date = new Date()): LogStream | null {
-  if (options.direct === false || !engineIsLocal(engine)) return null;
+  // A followed log (record mode) keeps growing and may rotate under the reader: the engine's follow stream.
+  if (options.direct === false || options.follow === true || !engineIsLocal(engine)) return null;
   const format = formatOf(engine.name, target.logDriver);
   const path = target.logPath;
   if (format === null || !path || !isAbsolute(path)) return null;

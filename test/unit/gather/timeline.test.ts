@@ -23,6 +23,7 @@ function fakeEngine(logs: Readonly<Record<string, FakeLog>>, asked: LogOptions[]
     transport: 'api',
     info: async () => ({ name: 'docker', transport: 'api', version: '20.10.24', endpoint: 'fake://' }),
     describe: async () => ({ versionInfo: {}, info: {} }),
+    events: () => Readable.from([]),
     list: async () => names.map((name) => ({ id: `id-${name}`, names: [name], image: 'busybox', state: 'exited' })),
     inspect: async (id) => {
       const name = id.slice(3);

@@ -1,0 +1,137 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import type { Manifest } from '../../src/gather/manifest.js';
+import { describeWithEngine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
+import { runBin } from '../helpers/run-cli.js';
+import { recordedFolder, runFolders, suiteContainers, suiteScript } from '../helpers/recording.js';
+
+/** Running (a zombie waiting for init to reap it counts as gone), after up to 3 s for a SIGKILL to land. */
+async function alive(pid: number): Promise<boolean> {
+  for (let i = 0; i < 30; i++) {
+    let state: string;
+    try {
+      state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').slice(0, 1);
+    } catch {
+      return false;
+    }
+    if (state === 'Z') return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
+for (const name of ENGINES) {
+  describeWithEngine(
+    name,
+    'record mode',
+    () => {
+      const env = { ...process.env, NO_COLOR: '1', MUST_GATHER_RUNTIME: name };
+      let service = '';
+      afterEach(() => removeContainers(name, [...suiteContainers(service), `${service}_hang`]));
+
+      for (const transport of ['api', 'cli'] as const) it(`keeps every instance of a failing suite (${transport}): complete logs, exit codes, restarts, the OOM kill, events; exits with the command’s code`, async () => {
+        service = uniqueService('mgtrec');
+        const dir = tempDir();
+        const out = join(dir, 'out');
+        const run = await runBin(['record', service, '-o', out, '--transport', transport, '--', suiteScript(dir, name, service, 1)], { env });
+        expect(run.code, run.stderr).toBe(1);
+        // Quiet: the verdict line is all must-gather says.
+        expect(run.stderr).toMatch(/^must-gather: command exited 1; 5 container instances recorded in \S+\n$/);
+        const f = recordedFolder(out, service);
+        expect(f.records.map((r) => `${r.name.slice(service.length + 1)}#${r.instance}`).sort()).toEqual(['app#1', 'app#2', 'db#1', 'flaky#1', 'hog#1']);
+        for (const r of f.records) expect(r.error, r.name).toBeNull();
+        expect(f.instance('app', 1)?.exitCode).toBe(3);
+        expect(f.instance('app', 2)?.exitCode).toBe(0);
+        expect(f.instance('app', 2)?.files.map((x) => x.path).sort()).toEqual([`${service}_app-2.log`, `${service}_app-2_inspect.json`]);
+        // stdout and stderr are separate streams in the engine: their interleaving is not kept, each one's order is.
+        expect(f.read(`${service}_app.log`).split('\n').sort()).toEqual(['', 'app err', 'app first']);
+        expect(f.read(`${service}_app-2.log`)).toBe('app second\napp second done\n');
+        const db = f.read(`${service}_db.log`).split('\n');
+        expect(db.filter((l) => l.startsWith('db line'))).toEqual(Array.from({ length: 200 }, (_, i) => `db line ${i + 1}`));
+        expect(db.filter((l) => l === 'db-err')).toHaveLength(1);
+        expect(db.length).toBe(202);
+        // Every run of the crash loop in one log, no line twice; each exit and the restarts in its record.
+        const flaky = f.instance('flaky');
+        expect(f.read(`${service}_flaky.log`)).toBe('flaky run\n'.repeat(3));
+        expect(flaky?.restartCount).toBe(2);
+        expect(flaky?.exits.map((e) => e.exitCode)).toEqual([4, 4, 4]);
+        expect(f.instance('hog')?.exitCode).toBe(137);
+        expect(f.read(`${service}_hog.log`)).toBe('hog start\n');
+        expect(f.read('SUMMARY.md')).toMatch(new RegExp(`\\*\\*${service}_hog\\*\\* — exit 137 — [^\\n]*(out of memory|too much memory)`));
+        const die = f.events.find((e) => e.action === 'die' && e.name === `${service}_app` && e.instance === 1);
+        expect(die?.exitCode).toBe(3);
+        expect(f.events.filter((e) => e.action === 'die' && e.name === `${service}_flaky`).map((e) => e.exitCode)).toEqual([4, 4, 4]);
+        for (const r of f.records) expect(f.events.some((e) => e.action === 'destroy' && e.id === r.id), `${r.name} destroyed`).toBe(true);
+        expect(f.manifest.gaps).toEqual([]);
+        expect(existsSync(join(f.root, 'index.html'))).toBe(true);
+      }, 120_000);
+
+      it('keeps nothing when the command passes (--when on-failure)', async () => {
+        service = uniqueService('mgtrec');
+        const dir = tempDir();
+        const out = join(dir, 'out');
+        const run = await runBin(['record', service, '-o', out, '--', suiteScript(dir, name, service, 0)], { env });
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stderr).toMatch(/nothing kept/);
+        expect(runFolders(out)).toEqual([]);
+      }, 90_000);
+
+      it('ends a hanging command at --command-timeout: evidence kept, exit 124, no process left', async () => {
+        service = uniqueService('mgtrec');
+        const dir = tempDir();
+        const out = join(dir, 'out');
+        const pids = join(dir, 'pids');
+        const script = join(dir, 'hang.sh');
+        writeFileSync(
+          script,
+          `#!/bin/sh
+echo $$ > ${pids}
+${name} run -d --name ${service}_hang ${TEST_IMAGE} sh -c 'echo hanging; sleep 300' >/dev/null
+sleep 300 &
+echo $! >> ${pids}
+wait
+`,
+          { mode: 0o755 },
+        );
+        const started = Date.now();
+        const run = await runBin(['record', service, '-o', out, '--command-timeout', '3s', '--', script], { env });
+        expect(run.code, run.stderr).toBe(124);
+        expect(Date.now() - started).toBeLessThan(30_000);
+        for (const pid of readFileSync(pids, 'utf8').trim().split('\n').map(Number)) expect(await alive(pid), `pid ${pid}`).toBe(false);
+        const [folder] = runFolders(out);
+        const root = join(out, folder!);
+        expect(readFileSync(join(root, `${service}_hang.log`), 'utf8')).toBe('hanging\n');
+        const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as Manifest;
+        expect(manifest.interruption).toMatch(/--command-timeout/);
+        const inspect = JSON.parse(readFileSync(join(root, `${service}_hang_inspect.json`), 'utf8')) as { State: { Running: boolean } };
+        expect(inspect.State.Running).toBe(true);
+      }, 90_000);
+    },
+    'api',
+  );
+}
+
+describeWithEngine(
+  'podman',
+  'record() library API',
+  () => {
+    it('records from code: record({ service }) … stop({ failed: true }) gives a GatherResult-shaped result', async () => {
+      const { record } = await import('../../src/index.js');
+      const { spawnSync } = await import('node:child_process');
+      const service = uniqueService('mgtrec');
+      const out = join(tempDir(), 'out');
+      const recording = await record({ service, runtime: 'podman', outputDir: out, env: { ...process.env, MUST_GATHER_RUNTIME: 'podman' } });
+      try {
+        spawnSync('podman', ['run', '--name', `${service}_lib`, TEST_IMAGE, 'sh', '-c', 'echo from lib; exit 5'], { stdio: 'ignore' });
+        const result = await recording.stop({ failed: true });
+        expect(result.outputDir).not.toBeNull();
+        expect(result.containers.map((c) => [c.name, c.exitCode])).toEqual([[`${service}_lib`, 5]]);
+        expect(readFileSync(join(result.outputDir!, `${service}_lib.log`), 'utf8')).toBe('from lib\n');
+      } finally {
+        removeContainers('podman', [`${service}_lib`]);
+      }
+    }, 60_000);
+  },
+  'api',
+);
