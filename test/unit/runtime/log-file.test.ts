@@ -193,7 +193,7 @@ describe('openDirectLog: when it falls back (null)', () => {
   });
 
   it('for options it cannot apply exactly from the file, or when asked not to', () => {
-    for (const options of [{ tail: '0' }, { tail: 'all' }, { since: '2026-01-01T00:00:00' }, { since: '1767225600' }, { tail: '1', since: '1m' }, { direct: false }]) {
+    for (const options of [{ tail: '0' }, { tail: 'all' }, { since: '2026-01-01T00:00:00' }, { since: '1767225600' }, { tail: '1', since: '1m' }, { direct: false }, { follow: true }]) {
       expect(open('x-json.log', line, DOCKER, options)).toBeNull();
     }
   });
