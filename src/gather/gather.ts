@@ -5,9 +5,10 @@ import { collectContainer, inspectContainer, notCollected, type CollectContext, 
 import { collectSecretLiterals, compileRedaction, REDACTION_MARKER } from '../redact/index.js';
 import type { SelectedContainer } from './select.js';
 import { chooseEngines, findEngines, type EngineListing } from './engines.js';
+import { writeEventsFile, type EventsFileRecord } from './events-file.js';
 import { deadline, type Deadline } from '../_util/deadline.js';
 import { errorMessage, NoEngineError, OutputError } from '../_util/errors.js';
-import { archivePathOf, HTML_FILE, SUMMARY_FILE } from '../run-folder/layout.js';
+import { archivePathOf, EVENTS_FILE, HTML_FILE, SUMMARY_FILE } from '../run-folder/layout.js';
 import { writeManifest, writeRuntimeInfo, type ContainerRecord, type Description, type RuntimeSummary } from '../run-folder/manifest.js';
 import type { RunInfo } from '../run-folder/read-manifest.js';
 import { buildManifest, describeEngine, manifestArguments, type Manifest } from './manifest.js';
@@ -138,7 +139,8 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
     /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
     const warnings: string[] = [...choiceWarnings];
     const { contexts, runtimeFiles } = await prepareEngines(scope, engines, outputDir, parts, descriptions, warnings);
-    const { containers, analyses } = await collectPhase(scope, selected, contexts);
+    const { containers, analyses, inspections } = await collectPhase(scope, selected, contexts);
+    const events = await eventsPhase(scope, outputDir, selected, inspections, warnings);
     const interruption = scope.signal.aborted ? scope.abortReason() : null;
     const incomplete = interruption !== null || containers.some((c) => !c.complete);
     const finishedAt = now().toISOString();
@@ -161,6 +163,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       incomplete,
       interruption,
       containers,
+      events,
       findings: triage ? toFindingsJson(triage) : null,
       testRun: options.testRun ?? null,
     };
@@ -288,7 +291,7 @@ async function collectPhase(
   scope: RunScope,
   selected: readonly Selected[],
   contexts: ReadonlyMap<DetectedRuntime, CollectContext>,
-): Promise<{ containers: ContainerRecord[]; analyses: Map<string, LogAnalysis> }> {
+): Promise<{ containers: ContainerRecord[]; analyses: Map<string, LogAnalysis>; inspections: Inspection[] }> {
   const { resolved, signal } = scope;
   const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
     inspectContainer(container, contexts.get(engine) as CollectContext),
@@ -309,11 +312,40 @@ async function collectPhase(
     scope.progress({ type: 'container', name: record.name, ok: record.error === null, error: record.error });
     return record;
   });
-  return { containers, analyses };
+  return { containers, analyses, inspections };
 }
 
 /**
- * Phase 6: manifest.json, then the archive. An archive that fails leaves the evidence as it is and a
+ * Phase 6: the engines' events for the collected containers, into events.jsonl (read back by the verdict).
+ * Best effort: an engine that refuses, or a file that cannot be written, is a warning.
+ */
+async function eventsPhase(scope: RunScope, outputDir: string, selected: readonly Selected[], inspections: readonly Inspection[], warnings: string[]): Promise<EventsFileRecord | null> {
+  if (scope.signal.aborted) {
+    warnings.push(`engine events not asked for: ${scope.abortReason()}`);
+    return null;
+  }
+  const sources = new Map<DetectedRuntime, { ids: string[]; earliest: Date | null }>();
+  selected.forEach(({ engine }, i) => {
+    const source = sources.get(engine) ?? { ids: [], earliest: null };
+    sources.set(engine, source);
+    const details = inspections[i]?.details;
+    if (!details) return;
+    source.ids.push(details.id);
+    const created = Date.parse(details.createdAt ?? details.startedAt ?? '');
+    if (!Number.isNaN(created) && (source.earliest === null || created < source.earliest.getTime())) source.earliest = new Date(created);
+  });
+  const record = await writeEventsFile(outputDir, [...sources].map(([engine, s]) => ({ runtime: engine.runtime, ...s })), scope.signal, scope.now(), scope.resolved.containerTimeoutMs).catch(
+    (error: unknown) => {
+      warnings.push(`${EVENTS_FILE} not written: ${errorMessage(error)}`);
+      return null;
+    },
+  );
+  for (const engine of record?.engines ?? []) if (engine.error !== null) warnings.push(`engine events of ${engine.runtime}: ${engine.error}`);
+  return record;
+}
+
+/**
+ * Phase 7: manifest.json, then the archive. An archive that fails leaves the evidence as it is and a
  * manifest that says there is no archive.
  */
 async function writeManifestAndArchive(

@@ -7,6 +7,8 @@ export const MANIFEST_FILE = 'manifest.json';
 export const RUNTIME_FILE = 'runtime.json';
 export const SUMMARY_FILE = 'SUMMARY.md';
 export const HTML_FILE = 'index.html';
+/** The engines' container events for the collected containers, one normalised event a line. */
+export const EVENTS_FILE = 'events.jsonl';
 /** What the test run knew (framework, failed tests), written by the test-framework entry points. */
 export const TEST_RUN_FILE = 'test-run.json';
 const ARCHIVE_SUFFIX = '.tar.gz';

@@ -132,7 +132,8 @@ export async function assertSafeBase(baseDir: string, uid: number | undefined): 
 export interface FileRecord {
   /** Path relative to the run folder. */
   readonly path: string;
-  readonly kind: 'log' | 'inspect';
+  /** A container's `log` or `inspect` file; `events`: the run's events.jsonl (manifest.json's `events`). */
+  readonly kind: 'log' | 'inspect' | 'events';
   /** Size and sha256 of the file as written (after redaction and --max-log-size). */
   readonly bytes: number;
   readonly sha256: string;

@@ -227,3 +227,34 @@ export async function* readEvents(
     if (event !== null && (until === null || event.time <= until)) yield event;
   }
 }
+
+const KNOWN_ACTIONS = new Set<string>([...Object.values(ACTIONS), 'other']);
+
+/**
+ * One line of events.jsonl read back (written by any must-gather version, or edited by hand): the event
+ * when it has the fields every event has, else null. Unknown fields are dropped; optional ones are kept
+ * only with the right type.
+ */
+export function parseEventRecord(line: string): ContainerEvent | null {
+  const e = parseObject(line);
+  if (e === null) return null;
+  const time = nonEmptyOrNull(e.time);
+  const id = nonEmptyOrNull(e.id);
+  if (time === null || id === null || (e.runtime !== 'podman' && e.runtime !== 'docker') || typeof e.action !== 'string' || !KNOWN_ACTIONS.has(e.action)) return null;
+  const exitCode = integerOrUndefined(e.exitCode);
+  const signal = integerOrUndefined(e.signal);
+  const health = nonEmptyOrNull(e.health);
+  const engineAction = nonEmptyOrNull(e.engineAction);
+  return {
+    time,
+    runtime: e.runtime,
+    action: e.action as ContainerEventAction,
+    ...(engineAction !== null ? { engineAction } : {}),
+    id,
+    name: nonEmptyOrNull(e.name) ?? '',
+    image: nonEmptyOrNull(e.image),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(signal !== undefined ? { signal } : {}),
+    ...(health !== null ? { health } : {}),
+  };
+}

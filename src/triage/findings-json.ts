@@ -1,6 +1,7 @@
 /** The verdict in machine-readable form: manifest.json's `findings`, the same findings SUMMARY.md shows. */
 import type { LogEvent } from './analyze.js';
 import type { Evidence, HealthStatus, Lifetime, Problem } from './diagnose.js';
+import type { EventHistory } from './events.js';
 import type { TriageReport } from './verdict.js';
 
 const FINDINGS_SCHEMA_VERSION = 1;
@@ -33,6 +34,13 @@ interface ContainerFindingsJson {
     /** The most frequent distinct messages (at most 20), most frequent first. */
     readonly findings: readonly { level: string; kind: string; text: string; count: number; firstLine: number; lastLine: number }[];
   } | null;
+  /**
+   * What the engine's events (events.jsonl) said: `oomAt` (the oom event), `exits` and `restarts` counted,
+   * `unhealthyAt`, and `marks` — each die (exit code; `byEngine`: after a kill or stop the engine sent), oom,
+   * restart and health change, in order (at most 100; `omitted` counts the rest). Null when the run has no
+   * events of the container. Added with engine events; absent from older manifests.
+   */
+  readonly events: Omit<EventHistory, 'lastExit'> | null;
   readonly notes: readonly string[];
 }
 
@@ -86,6 +94,7 @@ export function toFindingsJson(report: TriageReport): FindingsJson {
                 .slice(0, FINDINGS_IN_JSON)
                 .map(({ level, kind, text, count, firstLine, lastLine }) => ({ level, kind, text, count, firstLine, lastLine })),
             },
+      events: c.events === null ? null : { marks: c.events.marks, omitted: c.events.omitted, oomAt: c.events.oomAt, exits: c.events.exits, restarts: c.events.restarts, unhealthyAt: c.events.unhealthyAt },
       notes: c.notes,
     };
   });

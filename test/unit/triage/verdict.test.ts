@@ -212,6 +212,7 @@ describe('toFindingsJson', () => {
         firstWarning: null,
         findings: [{ level: 'error', kind: 'postgres', text: 'ERROR:  relation "audit_events" does not exist', count: 1, firstLine: 3, lastLine: 3 }],
       },
+      events: null,
       notes: [],
     });
     const service = json.containers.find((c) => c.name === 'datastorage-service-test');
