@@ -52,7 +52,7 @@ export function runHeadline(report: TriageReport): RunHeadline {
 /** One event mark in words: `die 3`, `oom`, `restart`, `unhealthy` (times added by the caller). */
 export function eventMarkLabel(mark: EventMark): string {
   if (mark.kind === 'die') return `exit ${mark.exitCode ?? '?'}${mark.byEngine ? ' (stopped by the engine)' : ''}`;
-  if (mark.kind === 'health') return mark.health ?? 'health changed';
+  if (mark.kind === 'health') return `health ${mark.health ?? '?'}`;
   return mark.kind;
 }
 

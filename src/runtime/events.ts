@@ -12,7 +12,9 @@ import type { ContainerEvent, ContainerEventAction, EventsOptions, RuntimeName }
  *   `OOMKilled: false` after an OOM kill): the kernel's SIGKILL shows only as `die` 137 with no `kill` before.
  * - `podman events --format json`: `Status` `died` with `ContainerExitCode`, `health_status` in a key of that
  *   name, `Time` in RFC 3339 with up to nine digits.
- * Health-check runs show as `exec_*` events every interval on both engines: dropped, their outcome is the
+ * podman 4.3's `health_status` carries the status from before the check it reports (the first failing check
+ * of a `--health-retries 1` container says `starting`, the next `unhealthy`): the verdict trusts inspect's
+ * current health over it. Health-check runs show as `exec_*` events every interval on both engines: dropped, their outcome is the
  * `health_status` event.
  * The types (ContainerEvent, EventsOptions) are in types.ts, beside the ContainerRuntime interface that uses them.
  */

@@ -154,9 +154,9 @@ function killFromEvents(events: EventHistory | null, exitCode: number | null, me
   const at = formatClock(last.time);
   if (last.byEngine === true) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC by the engine (kill or stop)` };
   if (memoryLimit !== null) {
-    return { kind: 'oom', reason: `exit 137 — out of memory: killed at ${at} UTC under its ${formatBytes(memoryLimit)} memory limit by a SIGKILL the engine did not send (no kill or stop event before it)` };
+    return { kind: 'oom', reason: `exit 137 — out of memory (SIGKILL at ${at} UTC under its ${formatBytes(memoryLimit)} memory limit, with no kill or stop by the engine before it)` };
   }
-  return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC, not by the engine (no kill or stop event before it): likely out of memory` };
+  return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC, not by the engine (no kill or stop before it): likely out of memory` };
 }
 
 /** `exits 3 at 00:11:17, 3 at 00:11:18` for the restart problem, from the events' die marks. */
@@ -243,7 +243,8 @@ export function diagnose(record: ContainerRecord, inspect: unknown, analysis: Lo
         : null;
     if (health.status === 'unhealthy') {
       const streak = health.failingStreak > 1 ? `health check failed ${health.failingStreak} times in a row` : 'last health check failed';
-      problems.push(problem(name, 'unhealthy', `unhealthy — ${streak}`, check ?? evidence));
+      const since = events?.unhealthyAt == null ? '' : ` (first unhealthy at ${formatClock(events.unhealthyAt)} UTC)`;
+      problems.push(problem(name, 'unhealthy', `unhealthy — ${streak}${since}`, check ?? evidence));
     } else if (health.status === 'starting' && (health.failingStreak > 0 || (health.lastExitCode ?? 0) !== 0)) {
       problems.push(problem(name, 'unhealthy', `never turned healthy — still starting, health check failed ${plural(Math.max(health.failingStreak, 1), 'time')}`, check ?? evidence));
     }

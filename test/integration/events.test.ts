@@ -157,7 +157,7 @@ for (const name of ENGINES) {
         expect((Array.isArray(inspect) ? inspect[0] : inspect)?.State.OOMKilled).toBe(name === 'docker');
         const oomFindings = manifest.findings.containers.find((c) => c.name === oom);
         expect(oomFindings?.problems[0]?.kind).toBe('oom');
-        expect(oomFindings?.problems[0]?.reason).toMatch(name === 'docker' ? /too much memory \(the engine's oom event at \d\d:\d\d:\d\d UTC\)/ : /out of memory: killed at .* under its 20\.0 MiB memory limit by a SIGKILL the engine did not send/);
+        expect(oomFindings?.problems[0]?.reason).toMatch(name === 'docker' ? /too much memory \(the engine's oom event at \d\d:\d\d:\d\d UTC\)/ : /^exit 137 — out of memory \(SIGKILL at \d\d:\d\d:\d\d UTC under its 20\.0 MiB memory limit, with no kill or stop by the engine before it\)$/);
         expect(oomFindings?.events).toMatchObject({ exits: 1, restarts: 0, oomAt: name === 'docker' ? expect.any(String) : null });
         const crashFindings = manifest.findings.containers.find((c) => c.name === crash);
         expect(crashFindings?.events).toMatchObject({ exits: 3, restarts: 2 });
