@@ -22,7 +22,10 @@ async function* refuses(): AsyncGenerator<ContainerEvent> {
 
 async function* hangs(options: EventsOptions): AsyncGenerator<ContainerEvent> {
   yield* [];
-  await new Promise((_, reject) => options.signal?.addEventListener('abort', () => reject(new Error('cancelled')), { once: true }));
+  await new Promise((_, reject) => {
+    if (options.signal?.aborted) reject(new Error('cancelled'));
+    options.signal?.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
+  });
 }
 
 async function* gives(options: EventsOptions): AsyncGenerator<ContainerEvent> {
