@@ -1,8 +1,10 @@
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { deadline } from '../_util/deadline.js';
 import { errorMessage } from '../_util/errors.js';
 import { EVENTS_FILE } from '../run-folder/layout.js';
-import { writeStreamToFile, type FileRecord } from '../run-folder/write.js';
+import { PartialFileError, writeStreamToFile, type FileRecord } from '../run-folder/write.js';
 import type { ContainerRuntime, RuntimeName } from '../runtime/types.js';
 
 /*
@@ -75,6 +77,11 @@ export async function writeEventsFile(dir: string, sources: readonly EventSource
       engines.push({ runtime: runtime.name, since: since.toISOString(), until, events, error });
     }
   }
-  const file = await writeStreamToFile(Readable.from(lines()), dir, EVENTS_FILE, 'events');
+  const file = await writeStreamToFile(Readable.from(lines()), dir, EVENTS_FILE, 'events').catch(async (error: unknown) => {
+    // A cut-off events.jsonl (a full disk) would pass for all the engines had: leave none (only one this
+    // call created), say why.
+    if (error instanceof PartialFileError) await unlink(join(dir, EVENTS_FILE)).catch(() => {});
+    throw error;
+  });
   return { ...file, kind: 'events', engines };
 }

@@ -44,7 +44,7 @@ export function collectionSuite(name: RuntimeName, transport: TransportName): vo
       expect(dir.startsWith(base + '/')).toBe(true);
       expect(dir.slice(base.length + 1)).toMatch(new RegExp(`^${scenario.service}-integration-\\d{8}-\\d{6}$`));
       expect(readdirSync(base)).toEqual([dir.slice(base.length + 1)]);
-      const expectedFiles = ['manifest.json', 'runtime.json', 'SUMMARY.md', 'index.html', ...scenario.members.flatMap((m) => [`${m.name}.log`, `${m.name}_inspect.json`])];
+      const expectedFiles = ['manifest.json', 'runtime.json', 'SUMMARY.md', 'index.html', 'events.jsonl', ...scenario.members.flatMap((m) => [`${m.name}.log`, `${m.name}_inspect.json`])];
       expect(readdirSync(dir).sort()).toEqual(expectedFiles.sort());
     });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +68,13 @@ describe('writeEventsFile', () => {
     setTimeout(() => run.abort(new Error('interrupted (SIGINT)')), 20);
     const record = await writeEventsFile(dir, [{ runtime: engineWithEvents('podman', hangs), ids: ['p'], earliest }], run.signal, now, null);
     expect(record.engines[0]).toMatchObject({ events: 0, error: 'cancelled' });
+  });
+
+  it('never touches an events.jsonl it did not create', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'must-gather-events-'));
+    writeFileSync(join(dir, 'events.jsonl'), 'someone else’s\n');
+    await expect(writeEventsFile(dir, [], new AbortController().signal, now, null)).rejects.toThrow(/EEXIST/);
+    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8')).toBe('someone else’s\n');
+    // A file it did write and could not finish (ENOSPC) is removed: test/integration/safety.test.ts, on a full tmpfs.
   });
 });
