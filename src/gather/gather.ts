@@ -139,8 +139,13 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
     /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
     const warnings: string[] = [...choiceWarnings];
     const { contexts, runtimeFiles } = await prepareEngines(scope, engines, outputDir, parts, descriptions, warnings);
-    const { containers, analyses, inspections } = await collectPhase(scope, selected, contexts);
-    const events = await eventsPhase(scope, outputDir, selected, inspections, warnings);
+    // The engines' events are asked for while the logs stream (podman reads its whole event file: ~0.5 s),
+    // up to the time of the inspections the verdict weighs them with.
+    let eventsFile: Promise<EventsFileRecord | null> = Promise.resolve(null);
+    const { containers, analyses } = await collectPhase(scope, selected, contexts, (inspections) => {
+      eventsFile = eventsPhase(scope, outputDir, selected, inspections, warnings);
+    });
+    const events = await eventsFile;
     const interruption = scope.signal.aborted ? scope.abortReason() : null;
     const incomplete = interruption !== null || containers.some((c) => !c.complete);
     const finishedAt = now().toISOString();
@@ -291,11 +296,13 @@ async function collectPhase(
   scope: RunScope,
   selected: readonly Selected[],
   contexts: ReadonlyMap<DetectedRuntime, CollectContext>,
-): Promise<{ containers: ContainerRecord[]; analyses: Map<string, LogAnalysis>; inspections: Inspection[] }> {
+  inspected: (inspections: readonly Inspection[]) => void,
+): Promise<{ containers: ContainerRecord[]; analyses: Map<string, LogAnalysis> }> {
   const { resolved, signal } = scope;
   const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
     inspectContainer(container, contexts.get(engine) as CollectContext),
   );
+  inspected(inspections);
   const redaction = resolved.redact
     ? compileRedaction({
         literals: collectSecretLiterals(inspections.flatMap((i) => (i.details ? [i.details.raw] : []))),
@@ -312,11 +319,11 @@ async function collectPhase(
     scope.progress({ type: 'container', name: record.name, ok: record.error === null, error: record.error });
     return record;
   });
-  return { containers, analyses, inspections };
+  return { containers, analyses };
 }
 
 /**
- * Phase 6: the engines' events for the collected containers, into events.jsonl (read back by the verdict).
+ * Phase 5b, beside the logs: the engines' events for the collected containers, into events.jsonl (read back by the verdict).
  * Best effort: an engine that refuses, or a file that cannot be written, is a warning.
  */
 async function eventsPhase(scope: RunScope, outputDir: string, selected: readonly Selected[], inspections: readonly Inspection[], warnings: string[]): Promise<EventsFileRecord | null> {
@@ -345,7 +352,7 @@ async function eventsPhase(scope: RunScope, outputDir: string, selected: readonl
 }
 
 /**
- * Phase 7: manifest.json, then the archive. An archive that fails leaves the evidence as it is and a
+ * Phase 6: manifest.json, then the archive. An archive that fails leaves the evidence as it is and a
  * manifest that says there is no archive.
  */
 async function writeManifestAndArchive(
