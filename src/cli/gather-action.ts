@@ -3,13 +3,7 @@ import type { RuntimeChoice, TransportChoice } from '../runtime/types.js';
 import type { GatherWhen } from '../test-run/when.js';
 import { ExitCode } from './exit-codes.js';
 import { gather, type GatherResult } from '../gather/gather.js';
-import { gatherForTests } from '../test-run/gather-for-tests.js';
-import { shouldGather } from '../test-run/decision.js';
 import type { GatherOptions, ProgressEvent } from '../gather/options.js';
-import { renderDigest } from '../render/digest.js';
-import { githubActions } from '../render/github.js';
-import { formatNoMatch, formatRunReport } from './run-text.js';
-import { toFindingsJson } from '../triage/findings-json.js';
 import type { TriageReport } from '../triage/verdict.js';
 import { paintFor, signalExitCode, withSignals, type CliIo } from './shared.js';
 
@@ -22,6 +16,7 @@ export interface CliFlags {
   transport?: TransportChoice;
   outputDir?: string;
   archive?: boolean;
+  engineInfo?: boolean;
   json?: boolean;
   since?: string;
   until?: string;
@@ -58,7 +53,10 @@ function describeProgress(event: ProgressEvent): string {
 }
 
 /** Under GitHub Actions: step summary, `dir=`/`archive=` outputs, one annotation per failed container. */
-function announceOnGithub(triage: TriageReport, result: GatherResult, io: CliIo): void {
+async function announceOnGithub(triage: TriageReport, result: GatherResult, io: CliIo): Promise<void> {
+  // Loaded only there (it renders a second SUMMARY.md for the step summary).
+  if (io.env.GITHUB_ACTIONS !== 'true') return;
+  const { githubActions } = await import('../render/github.js');
   const github = githubActions(triage, { dir: result.outputDir as string, archive: result.archivePath }, io.env);
   if (!github) return;
   if (github.stepSummary !== null && io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, github.stepSummary);
@@ -87,8 +85,12 @@ export async function gatherFromCli(service: string, components: string[], flags
   };
   // --when/--if-failed/--exit-code/--run-key: a test-suite step (Makefile, CI after_script, Go's AfterSuite).
   const forTests = flags.when !== undefined || flags.ifFailed === true || flags.exitCode !== undefined || flags.runKey !== undefined;
-  const decision = forTests
-    ? shouldGather({
+  // What the end of the run prints, loaded while it runs; the test-suite step's modules only for that step.
+  const report = Promise.all([import('../render/digest.js'), import('./run-text.js'), import('../triage/findings-json.js')] as const);
+  report.catch(() => {});
+  const forTestsModules = forTests ? await Promise.all([import('../test-run/decision.js'), import('../test-run/gather-for-tests.js')] as const) : null;
+  const decision = forTestsModules
+    ? forTestsModules[0].shouldGather({
         when: flags.when ?? (flags.ifFailed || flags.exitCode !== undefined ? 'on-failure' : io.env.MUST_GATHER_WHEN || 'always'),
         exitCode: flags.exitCode,
         env: io.env,
@@ -100,8 +102,8 @@ export async function gatherFromCli(service: string, components: string[], flags
     return ExitCode.OK;
   }
   const run = (options: GatherOptions): Promise<GatherResult> =>
-    decision
-      ? gatherForTests({ ...options, when: decision.when, failed: decision.failed, framework: 'cli', strict: true, ...(flags.runKey ? { runKey: flags.runKey } : {}) }).then(
+    decision && forTestsModules
+      ? forTestsModules[1].gatherForTests({ ...options, when: decision.when, failed: decision.failed, framework: 'cli', strict: true, ...(flags.runKey ? { runKey: flags.runKey } : {}) }).then(
           (outcome) => {
             if (outcome.status !== 'gathered') throw new Error(`unexpected outcome: ${outcome.status}`);
             return outcome.result;
@@ -119,6 +121,7 @@ export async function gatherFromCli(service: string, components: string[], flags
       ...(flags.transport ? { transport: flags.transport } : {}),
       ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
       archive: flags.archive === true,
+      engineInfo: flags.engineInfo === true,
       since: flags.since,
       until: flags.until,
       tail: flags.tail,
@@ -144,6 +147,7 @@ export async function gatherFromCli(service: string, components: string[], flags
 
   // The triage report is for the library's callers; --json prints its machine-readable findings instead.
   const { triage, ...printable } = result;
+  const [{ renderDigest }, { formatNoMatch, formatRunReport }, { toFindingsJson }] = await report;
   if (flags.json) io.stdout(JSON.stringify({ ...printable, findings: triage ? toFindingsJson(triage) : null }, null, 2) + '\n');
   if (result.outputDir === null) {
     io.stderr(`${paint.red('must-gather:')} ${formatNoMatch(result)}\n`);
@@ -153,7 +157,7 @@ export async function gatherFromCli(service: string, components: string[], flags
     if (triage) io.stderr(renderDigest(triage, paint) + '\n');
     io.stderr(formatRunReport(result, paint, { containers: triage === null }) + '\n');
   }
-  if (triage) announceOnGithub(triage, result, io);
+  if (triage) await announceOnGithub(triage, result, io);
   if (!flags.json) io.stdout(`${result.outputDir}\n${result.archivePath ? result.archivePath + '\n' : ''}`);
   return signalExitCode(received);
 }

@@ -51,6 +51,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .addOption(new Option('--transport <transport>', 'Engine API socket or CLI; auto: the API when a socket answers (default: auto)').choices(TRANSPORT_CHOICES))
     .option('-o, --output-dir <dir>', `base folder for run folders (default: ${DEFAULT_OUTPUT_DIR}, or ${DEFAULT_OUTPUT_DIR}-<uid> when that belongs to another user)`)
     .option('--archive', 'also write <run folder>.tar.gz beside the folder')
+    .option('--engine-info', "also record the engine's full info document in runtime.json (podman takes ~0.2 s to make it)")
     .option('--json', 'print the result as one JSON document on stdout (nothing else)')
     .option('--since <time>', 'logs since a timestamp (RFC 3339 or Unix) or for a duration (e.g. 10m)')
     .option('--until <time>', 'logs until a timestamp or duration ago')

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { ArchiveParts } from '../run-folder/archive.js';
 import type { SelectedContainer } from './select.js';
 import { errorMessage } from '../_util/errors.js';
@@ -8,7 +7,7 @@ import { createSizeLimiter } from './size-limit.js';
 import { createLogAnalyzer, type LogAnalysis } from '../triage/analyze.js';
 import { containerFiles } from '../run-folder/layout.js';
 import type { ContainerRecord } from '../run-folder/manifest.js';
-import { describeFile, PartialFileError, writeNewFile, writeStreamToFile, type FileRecord } from '../run-folder/write.js';
+import { PartialFileError, writeFileRecord, writeStreamToFile, type FileRecord } from '../run-folder/write.js';
 import { createRedactor, redactInspect, type CompiledRedaction } from '../redact/index.js';
 import {
   ContainerGoneError,
@@ -146,8 +145,8 @@ async function collectWithin(
   try {
     const inspectPath = paths.inspect;
     const redacted = ctx.redaction ? redactInspect(details.raw, ctx.redaction) : { value: details.raw, counts: {} };
-    await writeNewFile(join(ctx.dir, inspectPath), JSON.stringify(redacted.value, null, 2) + '\n');
-    files.push({ ...(await describeFile(ctx.dir, inspectPath, 'inspect')), ...(ctx.redaction ? { redactions: redacted.counts } : {}) });
+    const written = await writeFileRecord(ctx.dir, inspectPath, 'inspect', JSON.stringify(redacted.value, null, 2) + '\n');
+    files.push({ ...written, ...(ctx.redaction ? { redactions: redacted.counts } : {}) });
   } catch (error) {
     return failure(error, 'inspect');
   }
@@ -155,7 +154,7 @@ async function collectWithin(
   const logPath = paths.log;
   let logError: unknown = null;
   try {
-    const log = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, signal);
+    const log = ctx.runtime.logs({ id: details.id, tty: details.tty, logDriver: details.logDriver, logPath: details.logPath }, ctx.logs, signal);
     const { stream, finished } = log;
     // Redact before cutting, so a cut never leaves half a secret that no rule recognises.
     const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;

@@ -1,7 +1,7 @@
-import { ArchiveParts, writeArchive } from '../run-folder/archive.js';
+import type { ArchiveParts } from '../run-folder/archive.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectContainer, inspectContainer, notCollected, type CollectContext, type Inspection } from './collect.js';
+import type { CollectContext, Inspection } from './collect.js';
 import { collectSecretLiterals, compileRedaction, REDACTION_MARKER } from '../redact/index.js';
 import type { SelectedContainer } from './select.js';
 import { chooseEngines, findEngines, type EngineListing } from './engines.js';
@@ -15,10 +15,7 @@ import { buildManifest, describeEngine, manifestArguments, type Manifest } from 
 import { resolveOptions, type GatherOptions, type ProgressEvent, type ResolvedOptions } from './options.js';
 import { chooseOutputBase, createRunFolder, writeNewFile, type OutputBase } from '../run-folder/write.js';
 import type { LogAnalysis } from '../triage/analyze.js';
-import { renderHtml } from '../render/html.js';
-import { renderSummaryMarkdown } from '../render/markdown.js';
-import { toFindingsJson } from '../triage/findings-json.js';
-import { triageRun, type TriageReport } from '../triage/verdict.js';
+import type { TriageReport } from '../triage/verdict.js';
 import { mapPool } from '../_util/pool.js';
 import type { DetectedRuntime } from '../runtime/detect.js';
 
@@ -59,8 +56,38 @@ export interface GatherResult {
   readonly finishedAt: string;
 }
 
+/**
+ * What a run needs only once the engines have answered: collection (with the log analyzer and the redactor's
+ * streams), the verdict and its renderers, the archive. Their import starts with the run and overlaps the wait
+ * for the engines' answers instead of coming before the first request (bench/NOTES.md); each phase awaits its part.
+ */
+interface LaterModules {
+  readonly collect: Promise<typeof import('./collect.js')>;
+  readonly verdict: Promise<readonly [typeof import('../triage/verdict.js'), typeof import('../render/markdown.js'), typeof import('../render/html.js'), typeof import('../triage/findings-json.js')]>;
+  /** Only with --archive. */
+  readonly archive: Promise<typeof import('../run-folder/archive.js')> | null;
+}
+
+function loadLater(archive: boolean): LaterModules {
+  const later: LaterModules = {
+    collect: import('./collect.js'),
+    verdict: Promise.all([import('../triage/verdict.js'), import('../render/markdown.js'), import('../render/html.js'), import('../triage/findings-json.js')] as const),
+    archive: archive ? import('../run-folder/archive.js') : null,
+  };
+  // A run that ends before it needs them (nothing matched) never awaits them: no unhandled rejection then.
+  for (const pending of [later.collect, later.verdict, later.archive]) pending?.catch(() => {});
+  return later;
+}
+
 /** Judge the collected containers and write SUMMARY.md and index.html beside their files. */
-async function writeTriage(outputDir: string, run: RunInfo, containers: readonly ContainerRecord[], analyses: ReadonlyMap<string, LogAnalysis>): Promise<TriageReport> {
+async function writeTriage(
+  later: LaterModules,
+  outputDir: string,
+  run: RunInfo,
+  containers: readonly ContainerRecord[],
+  analyses: ReadonlyMap<string, LogAnalysis>,
+): Promise<TriageReport> {
+  const [{ triageRun }, { renderSummaryMarkdown }, { renderHtml }] = await later.verdict;
   const report = await triageRun(outputDir, run, containers, analyses);
   await writeNewFile(join(outputDir, SUMMARY_FILE), renderSummaryMarkdown(report));
   await writeNewFile(join(outputDir, HTML_FILE), renderHtml(report));
@@ -88,6 +115,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
 /** What every phase of a run shares: the options, its bound, its clock and where progress goes. */
 interface RunScope {
   readonly options: GatherOptions;
+  readonly later: LaterModules;
   readonly resolved: ResolvedOptions;
   readonly limit: Deadline;
   readonly signal: AbortSignal;
@@ -115,6 +143,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
   const now = options.now ?? (() => new Date());
   const scope: RunScope = {
     options,
+    later: loadLater(resolved.archive),
     resolved,
     limit,
     signal: limit.signal,
@@ -126,15 +155,15 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
     within: `within ${resolved.timeoutMs / 1000} s (--timeout)`,
   };
   const detected = await detectPhase(scope);
-  // podman takes ~0.2 s to describe itself: ask now, while containers are listed and collected.
-  const descriptions = new Map(detected.engines.map((engine) => [engine, describeEngine(engine.runtime, scope.signal)]));
+  // Asked now, answered while containers are listed and collected (with --engine-info podman takes ~0.2 s).
+  const descriptions = new Map(detected.engines.map((engine) => [engine, describeEngine(engine.runtime, resolved.engineInfo, scope.signal)]));
   const { selected, listed, engines, warnings: choiceWarnings } = await selectPhase(scope, detected.engines, detected.unanswered);
   if (selected.length === 0) return nothingMatched(scope, listed, choiceWarnings);
   const runtimes = listed.runtimes;
 
   const { outputDir, base } = await openRunFolder(scope, selected);
   // With --archive, each log is compressed as it is written; the archive is then mostly a copy.
-  const parts = resolved.archive ? await ArchiveParts.create(outputDir).catch(() => null) : null;
+  const parts = scope.later.archive ? await scope.later.archive.then(({ ArchiveParts }) => ArchiveParts.create(outputDir)).catch(() => null) : null;
   try {
     /** Run-level problems that did not stop the run (a file beside the evidence that could not be written). */
     const warnings: string[] = [...choiceWarnings];
@@ -152,7 +181,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
     const run: RunInfo = { service: resolved.service, runtimes, startedAt: listed.startedAt, finishedAt, incomplete, interruption };
     // The verdict is written while runtime.json may still wait for the engine (podman's /info takes ~0.15 s).
     const [triage] = await Promise.all([
-      writeTriage(outputDir, run, containers, analyses).catch((error: unknown) => {
+      writeTriage(scope.later, outputDir, run, containers, analyses).catch((error: unknown) => {
         warnings.push(`SUMMARY.md and index.html not written: ${errorMessage(error)}`);
         return null;
       }),
@@ -169,7 +198,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       interruption,
       containers,
       events,
-      findings: triage ? toFindingsJson(triage) : null,
+      findings: triage ? (await scope.later.verdict)[3].toFindingsJson(triage) : null,
       testRun: options.testRun ?? null,
     };
     const { archivePath, archiveError } = await writeManifestAndArchive(scope, outputDir, parts, manifestFields, { warnings, finishedAt });
@@ -299,6 +328,7 @@ async function collectPhase(
   inspected: (inspections: readonly Inspection[]) => void,
 ): Promise<{ containers: ContainerRecord[]; analyses: Map<string, LogAnalysis> }> {
   const { resolved, signal } = scope;
+  const { collectContainer, inspectContainer, notCollected } = await scope.later.collect;
   const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
     inspectContainer(container, contexts.get(engine) as CollectContext),
   );
@@ -372,6 +402,7 @@ async function writeManifestAndArchive(
   });
   if (!archiveTarget) return { archivePath: null, archiveError: null };
   try {
+    const { writeArchive } = await (scope.later.archive as NonNullable<LaterModules['archive']>);
     const archivePath = await writeArchive(outputDir, parts);
     scope.progress({ type: 'archive', path: archivePath });
     return { archivePath, archiveError: null };

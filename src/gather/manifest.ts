@@ -66,9 +66,12 @@ export function buildManifest(fields: Omit<Manifest, 'schemaVersion' | 'tool'>):
   return { schemaVersion: MANIFEST_SCHEMA_VERSION, tool: TOOL, ...fields };
 }
 
-/** Ask the engine to describe itself (slow on podman): start it early, write runtime.json when it is done. */
-export function describeEngine(runtime: ContainerRuntime, signal?: AbortSignal): Promise<Description> {
-  return runtime.describe(signal).then(
+/**
+ * Ask the engine to describe itself, for runtime.json: started early, awaited at the end. Its `info` only
+ * with `--engine-info` (`info`), which on podman takes longer than the rest of a small run.
+ */
+export function describeEngine(runtime: ContainerRuntime, info: boolean, signal?: AbortSignal): Promise<Description> {
+  return runtime.describe(signal, { info }).then(
     (d) => ({ ...d, error: null }),
     (error: unknown) => ({ versionInfo: null, info: null, error: `could not describe the engine: ${errorMessage(error)}` }),
   );

@@ -3,6 +3,7 @@ import { formatBytes } from '../_util/units.js';
 import type { LogEvent, LogFinding } from '../triage/analyze.js';
 import { decisiveText, type Evidence } from '../triage/diagnose.js';
 import type { EventMark } from '../triage/events.js';
+import type { MessageTemplate } from '../triage/templates.js';
 import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
 
 /*
@@ -160,4 +161,67 @@ export function countsText(c: ContainerTriage): string {
   const a = c.analysis;
   if (!a) return 'no log';
   return `${plural(a.errorCount, 'error')}, ${plural(a.warningCount, 'warning')}`;
+}
+
+/** What the Messages section says first, and how it names each placeholder of a template. */
+export const MESSAGES_INTRO = 'What each container logged most, lines counted by message template';
+export const PLACEHOLDERS: readonly (readonly [string, string])[] = [
+  ['<n>', 'numbers'],
+  ['<d>', 'durations'],
+  ['<id>', 'ids'],
+  ['<t>', 'times'],
+  ['<ip>', 'IPv4 addresses'],
+];
+
+/** Templates shown per container; the manifest's findings carry more. */
+const TEMPLATES_SHOWN = 8;
+const ONLY_HERE_SHOWN = 5;
+
+/** What a container said most, and what it said that its other runs did not. */
+export interface ContainerMessages {
+  readonly container: ContainerTriage;
+  /** Its most frequent templates, most frequent first. */
+  readonly top: readonly MessageTemplate[];
+  /** Distinct templates not in `top`. */
+  readonly more: number;
+  /** Templates of this run that no other run of the same container has; null when it has no other run. */
+  readonly onlyHere: { readonly templates: readonly MessageTemplate[]; readonly others: readonly string[] } | null;
+}
+
+/** `x`, `x-2`, `x-3` are runs of one container (record mode names a restarted container's next run so). */
+function instanceOf(name: string): string {
+  return name.replace(/-\d+$/, '');
+}
+
+/** Per container with a log, its most frequent message templates and those only one of its runs has. */
+export function containerMessages(report: TriageReport): ContainerMessages[] {
+  const withLog = report.containers.filter((c) => (c.analysis?.templates.templates.length ?? 0) > 0);
+  const runs = new Map<string, ContainerTriage[]>();
+  for (const c of withLog) runs.set(instanceOf(c.record.name), [...(runs.get(instanceOf(c.record.name)) ?? []), c]);
+  return withLog.map((c) => {
+    const templates = c.analysis?.templates.templates ?? [];
+    const others = (runs.get(instanceOf(c.record.name)) ?? []).filter((o) => o !== c);
+    // A run that stopped counting (capped) may have said it too: nothing is "only here" then.
+    const comparable = others.length > 0 && others.every((o) => !o.analysis?.templates.capped);
+    const elsewhere = new Set(others.flatMap((o) => o.analysis?.templates.templates.map((t) => t.template) ?? []));
+    return {
+      container: c,
+      top: templates.slice(0, TEMPLATES_SHOWN),
+      more: Math.max(0, templates.length - TEMPLATES_SHOWN),
+      onlyHere: comparable ? { templates: templates.filter((t) => !elsewhere.has(t.template)).slice(0, ONLY_HERE_SHOWN), others: others.map((o) => o.record.name) } : null,
+    };
+  });
+}
+
+/** `02:00:00.100–02:00:09.900 UTC`, one time when both are the same, '' when the lines carry none. */
+export function templateTimes(t: MessageTemplate): string {
+  const clock = (iso: string) => iso.slice(11, 23);
+  if (t.first === null || t.last === null) return '';
+  return t.first === t.last ? `${clock(t.first)} UTC` : `${clock(t.first)}–${clock(t.last)} UTC`;
+}
+
+/** `2,000 templates counted; 1,234 lines of further ones were not` when the tally was capped, else null. */
+export function cappedText(c: ContainerTriage): string | null {
+  const t = c.analysis?.templates;
+  return t?.capped ? `capped at ${t.templates.length.toLocaleString('en-US')} templates; ${plural(t.uncounted, 'line')} of further ones not counted` : null;
 }

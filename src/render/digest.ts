@@ -1,5 +1,6 @@
 import { NO_PAINT, type Paint } from './paint.js';
-import { cleanLine, plural, truncate } from '../_util/text.js';
+import { cleanLine, plural } from '../_util/text.js';
+import { shortenLine } from '../triage/salient.js';
 import { decisiveLines, enginesText, firstErrorLine, isFailed, repeatText, runHeadline, stateLabel, whenText, type DecisiveLine } from './_summary.js';
 import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
 
@@ -17,8 +18,8 @@ const LABEL_WIDTH = 'health check'.length;
 function decisiveRow(c: ContainerTriage, d: DecisiveLine, paint: Paint): string[] {
   const where = d.source === 'log' && c.logPath !== null && d.line !== null ? `${c.logPath}:${d.line}` : d.source === 'log' && d.line !== null ? `line ${d.line}` : '';
   const colour = d.label.includes('warning') ? paint.yellow : d.label.includes('error') || d.source !== 'log' ? paint.red : (s: string) => s;
-  const rows = [`      ${colour(d.label.padEnd(LABEL_WIDTH))}  ${where ? `${paint.dim(where)}  ` : ''}${truncate(cleanLine(d.text), TEXT_WIDTH)}${paint.dim(repeatText(d))}`];
-  if (d.cause !== null) rows.push(`      ${paint.dim('caused by'.padEnd(LABEL_WIDTH))}  ${truncate(cleanLine(d.cause), TEXT_WIDTH)}`);
+  const rows = [`      ${colour(d.label.padEnd(LABEL_WIDTH))}  ${where ? `${paint.dim(where)}  ` : ''}${shortenLine(d.text, TEXT_WIDTH)}${paint.dim(repeatText(d))}`];
+  if (d.cause !== null) rows.push(`      ${paint.dim('caused by'.padEnd(LABEL_WIDTH))}  ${shortenLine(d.cause, TEXT_WIDTH)}`);
   return rows;
 }
 

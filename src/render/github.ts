@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { cleanLine, truncate } from '../_util/text.js';
+import { cleanLine } from '../_util/text.js';
+import { shortenLine } from '../triage/salient.js';
 import { decisiveLines, isFailed, runHeadline, whenText } from './_summary.js';
 import { renderDigest } from './digest.js';
 import { renderSummaryMarkdown } from './markdown.js';
@@ -75,7 +76,7 @@ export function githubActions(report: TriageReport, paths: { dir: string; archiv
     const where = decisive?.source === 'log' && decisive.line !== null && c.logPath !== null ? `${c.logPath}:${decisive.line}: ` : '';
     const message = decisive ? `${where}${decisive.text}${decisive.cause ? ` (caused by ${decisive.cause})` : ''}` : `${reasons} · ${whenText(c)}`;
     const command = isFailed(c) ? 'error' : 'warning';
-    out.push(`::${command} title=${escapeCommandProperty(`${c.record.name}: ${cleanLine(reasons, 200)}`)}::${escapeCommandData(truncate(cleanLine(message, MAX_ANNOTATION), MAX_ANNOTATION))}`);
+    out.push(`::${command} title=${escapeCommandProperty(`${c.record.name}: ${cleanLine(reasons, 200)}`)}::${escapeCommandData(shortenLine(message, MAX_ANNOTATION))}`);
   }
 
   // The digest holds log text: commands are switched off around it, so a log line can never be one.

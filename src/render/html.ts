@@ -1,6 +1,9 @@
 import { basename } from 'node:path';
-import { formatDateTime, formatDuration, plural, truncate } from '../_util/text.js';
+import { formatDateTime, formatDuration, plural } from '../_util/text.js';
+import { shortenLine } from '../triage/salient.js';
 import {
+  cappedText,
+  containerMessages,
   countsText,
   decisiveLines,
   enginesText,
@@ -8,13 +11,18 @@ import {
   exitLabel,
   firstErrorLine,
   logSizeLabel,
+  MESSAGES_INTRO,
+  PLACEHOLDERS,
   repeatedFindings,
   repeatText,
   runHeadline,
   stateLabel,
+  templateTimes,
   uptimeLabel,
   whenText,
+  type ContainerMessages,
 } from './_summary.js';
+import type { MessageTemplate } from '../triage/templates.js';
 import { e, href, ms, toneOf } from './html-common.js';
 import { timeline } from './html-timeline.js';
 import type { LogEvent } from '../triage/analyze.js';
@@ -25,6 +33,9 @@ import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
  * external URL (a Content-Security-Policy forbids any load), the only links are relative ones to the log
  * files beside it. Everything that comes from a log or the engine is HTML-escaped.
  */
+
+/** Characters of a log line shown in place (the log file beside the page has it whole). */
+const TEXT_CHARS = 300;
 
 // ---------------------------------------------------------------------------------------------- sections
 
@@ -38,8 +49,8 @@ function problemCard(c: ContainerTriage): string {
   const lines = decisiveLines(c)
     .map((d) => {
       const where = d.source === 'log' ? logLink(c, d.line) : '';
-      const cause = d.cause === null ? '' : `<span class="cause">caused by <code>${e(truncate(d.cause, 300))}</code></span>`;
-      return `<li><span class="label">${e(d.label)}</span><span class="text"><code class="logline">${e(truncate(d.text, 300))}</code>${cause}</span><span class="src">${where}${e(repeatText(d))}</span></li>`;
+      const cause = d.cause === null ? '' : `<span class="cause">caused by <code>${e(shortenLine(d.cause, TEXT_CHARS))}</code></span>`;
+      return `<li><span class="label">${e(d.label)}</span><span class="text"><code class="logline">${e(shortenLine(d.text, TEXT_CHARS))}</code>${cause}</span><span class="src">${where}${e(repeatText(d))}</span></li>`;
     })
     .join('');
   return `<article class="problem ${toneOf(c)}" id="problem-${e(c.record.name)}">
@@ -53,7 +64,7 @@ function erringList(erring: readonly ContainerTriage[], afterFailures: boolean):
   if (erring.length === 0) return '';
   const items = erring.map((c) => {
     const first = firstErrorLine(c);
-    const line = first ? ` · first ${logLink(c, first.line)}<span class="muted">${e(repeatText(first))}</span><code class="logline">${e(truncate(first.text, 300))}</code>` : '';
+    const line = first ? ` · first ${logLink(c, first.line)}<span class="muted">${e(repeatText(first))}</span><code class="logline">${e(shortenLine(first.text, TEXT_CHARS))}</code>` : '';
     return `<li><b>${e(c.record.name)}</b> — ${plural(c.analysis?.errorCount ?? 0, 'error')}${line}</li>`;
   });
   return `<p class="erring-title">${afterFailures ? 'Errors logged by containers that did not fail:' : 'Errors logged:'}</p><ul class="erring">${items.join('')}</ul>`;
@@ -95,7 +106,7 @@ function details(c: ContainerTriage): string {
   const out: string[] = [`<section class="details" id="details-${e(c.record.name)}"><h3>${e(c.record.name)}</h3>`];
   out.push(`<p class="when">image <code>${e(c.record.image || '?')}</code> · ${e(stateLabel(c))} · ${e(whenText(c))}</p>`);
   if (c.health && c.health.lastOutput !== null && c.health.status !== 'healthy') {
-    const output = c.health.lastOutput.split('\n').slice(0, 20).map((l) => e(truncate(l, 300)));
+    const output = c.health.lastOutput.split('\n').slice(0, 20).map((l) => e(shortenLine(l, TEXT_CHARS)));
     out.push(`<p>Last health check (exit ${c.health.lastExitCode ?? '?'}):</p><pre class="health">${output.join('\n')}</pre>`);
   }
   const events: [string, LogEvent][] = [];
@@ -104,17 +115,34 @@ function details(c: ContainerTriage): string {
   if (a && !a.firstError && a.firstWarning) events.push(['First warning', a.firstWarning]);
   for (const [label, event] of events) {
     const trace = event.trace
-      ? ` — a ${e(event.trace.kind)} stack trace of ${plural(event.trace.lines, 'line')}${event.trace.headline ? ` ending in <code>${e(truncate(event.trace.headline, 300))}</code>` : ''}`
+      ? ` — a ${e(event.trace.kind)} stack trace of ${plural(event.trace.lines, 'line')}${event.trace.headline ? ` ending in <code>${e(shortenLine(event.trace.headline, TEXT_CHARS))}</code>` : ''}`
       : '';
     out.push(`<p>${label}, ${logLink(c, event.line)}${trace}</p>${contextBlock(event)}`);
   }
   const repeats = repeatedFindings(c, 5);
   if (repeats.length > 0) {
-    out.push(`<p>Repeated:</p><ul class="repeats">${repeats.map((f) => `<li><b>${f.count}×</b> <code>${e(truncate(f.text, 300))}</code> <span class="muted">lines ${f.firstLine}–${f.lastLine}</span></li>`).join('')}</ul>`);
+    out.push(`<p>Repeated:</p><ul class="repeats">${repeats.map((f) => `<li><b>${f.count}×</b> <code>${e(shortenLine(f.text, TEXT_CHARS))}</code> <span class="muted">lines ${f.firstLine}–${f.lastLine}</span></li>`).join('')}</ul>`);
   }
   for (const note of c.notes) out.push(`<p class="note">${e(note)}</p>`);
   out.push('</section>');
   return out.join('\n');
+}
+
+function templateRows(templates: readonly MessageTemplate[]): string {
+  return templates.map((t) => `<tr><td class="num">${t.count}×</td><td><code>${e(shortenLine(t.template, TEXT_CHARS))}</code></td><td class="muted">${e(templateTimes(t))}</td></tr>`).join('');
+}
+
+/** One container's most frequent message templates, and those only this run of it has. */
+function messagesOf(m: ContainerMessages): string {
+  const c = m.container;
+  const distinct = c.analysis?.templates.templates.length ?? 0;
+  const capped = cappedText(c);
+  const more = m.more > 0 ? `<tr><td></td><td class="muted">… and ${plural(m.more, 'other template')}</td><td></td></tr>` : '';
+  const only =
+    m.onlyHere !== null && m.onlyHere.templates.length > 0
+      ? `<p class="muted">Only in this run, not in ${m.onlyHere.others.map((o) => `<code>${e(o)}</code>`).join(', ')}:</p><table class="templates">${templateRows(m.onlyHere.templates)}</table>`
+      : '';
+  return `<div class="messages" data-container="${e(c.record.name)}"><h3>${e(c.record.name)} <span class="muted">${plural(c.analysis?.lines ?? 0, 'line')}, ${plural(distinct, 'message template')}${capped ? ` (${e(capped)})` : ''}</span></h3><table class="templates">${templateRows(m.top)}${more}</table>${only}</div>`;
 }
 
 const STYLE = `
@@ -183,6 +211,8 @@ pre.health{padding:8px 12px}
 .ln{display:inline-block;min-width:4.5em;color:var(--muted);user-select:none}
 .repeats{margin:4px 0 10px;padding-left:20px}
 .note{color:var(--warn)}
+.messages{margin:14px 0 0} .messages h3 .muted{font-weight:400;font-size:13px}
+table.templates td{padding:3px 10px} table.templates td:first-child{width:5em}
 .erring-title{margin:14px 0 4px;color:var(--muted)}
 .erring{margin:0;padding-left:20px}
 .erring li{margin:4px 0}
@@ -209,6 +239,12 @@ export function renderHtml(report: TriageReport): string {
     `<section id="timeline-section"><h2>Timeline</h2>${timeline(report)}</section>`,
     `<section id="containers"><h2>Containers</h2><table><thead><tr><th>container</th>${engines ? '<th>engine</th>' : ''}<th>image</th><th>state</th><th class="num">exit</th><th class="num">uptime</th><th class="num">log</th><th class="num">lines</th><th class="num">errors</th><th class="num">warnings</th></tr></thead><tbody>${report.containers.map((c) => tableRow(c, engines)).join('')}</tbody></table></section>`,
   ];
+  const messages = containerMessages(report);
+  if (messages.length > 0) {
+    body.push(
+      `<section id="messages"><h2>Messages</h2><p class="muted">${e(MESSAGES_INTRO)} (${PLACEHOLDERS.map(([p, what]) => `${e(what)} <code>${e(p)}</code>`).join(', ')}).</p>${messages.map(messagesOf).join('\n')}</section>`,
+    );
+  }
   const explained = report.containers.filter((c) => c.problems.length > 0 || (c.analysis?.errorCount ?? 0) > 0 || (c.analysis?.warningCount ?? 0) > 0 || c.notes.length > 0);
   if (explained.length > 0) body.push(`<section id="details"><h2>Details</h2>${explained.map(details).join('\n')}</section>`);
   body.push(`<footer>Written by must-gather. Logs and inspect JSON are in this folder; manifest.json lists every file with its sha256.</footer>`);

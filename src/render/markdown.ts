@@ -1,6 +1,9 @@
 import { basename } from 'node:path';
-import { cleanLine, formatDateTime, plural, truncate } from '../_util/text.js';
+import { cleanLine, formatDateTime, plural } from '../_util/text.js';
+import { shortenLine } from '../triage/salient.js';
 import {
+  cappedText,
+  containerMessages,
   countsText,
   decisiveLines,
   enginesText,
@@ -10,15 +13,20 @@ import {
   firstErrorLine,
   isFailed,
   logSizeLabel,
+  MESSAGES_INTRO,
+  PLACEHOLDERS,
   repeatedFindings,
   repeatText,
   runHeadline,
   stateLabel,
+  templateTimes,
   uptimeLabel,
   whenText,
+  type ContainerMessages,
   type DecisiveLine,
 } from './_summary.js';
 import { EVENTS_FILE } from '../run-folder/layout.js';
+import type { MessageTemplate } from '../triage/templates.js';
 import type { LogEvent } from '../triage/analyze.js';
 import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
 
@@ -82,8 +90,8 @@ function logRef(c: ContainerTriage, line: number | null, options: Required<Markd
 
 function decisiveBullet(c: ContainerTriage, d: DecisiveLine, options: Required<MarkdownOptions>): string[] {
   const where = d.source === 'log' ? ` ${logRef(c, d.line, options)}` : '';
-  const lines = [`   - ${d.label}${where}: ${codeSpan(truncate(d.text, TEXT_IN_LIST))}${repeatText(d)}`];
-  if (d.cause !== null) lines.push(`     caused by ${codeSpan(truncate(d.cause, TEXT_IN_LIST))}`);
+  const lines = [`   - ${d.label}${where}: ${codeSpan(shortenLine(d.text, TEXT_IN_LIST))}${repeatText(d)}`];
+  if (d.cause !== null) lines.push(`     caused by ${codeSpan(shortenLine(d.cause, TEXT_IN_LIST))}`);
   return lines;
 }
 
@@ -93,7 +101,7 @@ function problemEntry(c: ContainerTriage, n: number, full: boolean, options: Req
   const decisive = decisiveLines(c);
   if (!full) {
     const first = decisive[0];
-    return [first ? `${head} · ${first.label}: ${codeSpan(truncate(first.text, 120))}` : head];
+    return [first ? `${head} · ${first.label}: ${codeSpan(shortenLine(first.text, 120))}` : head];
   }
   const lines = [head, `   - ${escapeMarkdown(whenText(c))} · ${escapeMarkdown(countsText(c))}${c.logPath ? ` · ${logRef(c, null, options)}` : ''}`];
   const events = eventsText(c);
@@ -127,7 +135,7 @@ function contextBlock(event: LogEvent): string[] {
   const row = (line: number, text: string, mark: boolean) => `${mark ? '>' : ' '} ${String(line).padStart(width)} | ${text}`;
   return fencedBlock([
     ...event.before.map((l) => row(l.line, l.text, false)),
-    row(event.line, truncate(event.text, 300), true),
+    row(event.line, shortenLine(event.text, 300), true),
     ...event.after.map((l) => row(l.line, l.text, false)),
   ]);
 }
@@ -152,7 +160,7 @@ function details(c: ContainerTriage, options: Required<MarkdownOptions>): string
   const engineEvents = eventsText(c, 40);
   if (engineEvents !== '') out.push(`Engine events (${EVENTS_FILE}): ${escapeMarkdown(engineEvents)}`, '');
   if (c.health && c.health.lastOutput !== null && c.health.status !== 'healthy') {
-    out.push(`Last health check (exit ${c.health.lastExitCode ?? '?'}):`, '', ...fencedBlock(c.health.lastOutput.split('\n').slice(0, 10).map((l) => cleanLine(l, 300))), '');
+    out.push(`Last health check (exit ${c.health.lastExitCode ?? '?'}):`, '', ...fencedBlock(c.health.lastOutput.split('\n').slice(0, 10).map((l) => shortenLine(l, 300))), '');
   }
   const events: [string, LogEvent][] = [];
   if (a?.firstError) events.push(['First error', a.firstError]);
@@ -162,7 +170,7 @@ function details(c: ContainerTriage, options: Required<MarkdownOptions>): string
     out.push(`${label}, line ${event.line} of ${logRef(c, null, options)}:`, '', ...contextBlock(event), '');
     if (event.trace) {
       out.push(
-        `A ${event.trace.kind} stack trace of ${plural(event.trace.lines, 'line')}${event.trace.headline ? `, ending in ${codeSpan(truncate(event.trace.headline, 300))}` : ''}.`,
+        `A ${event.trace.kind} stack trace of ${plural(event.trace.lines, 'line')}${event.trace.headline ? `, ending in ${codeSpan(shortenLine(event.trace.headline, 300))}` : ''}.`,
         '',
       );
     }
@@ -170,13 +178,34 @@ function details(c: ContainerTriage, options: Required<MarkdownOptions>): string
   const repeats = repeatedFindings(c, 5);
   if (repeats.length > 0) {
     out.push('Repeated:', '');
-    for (const f of repeats) out.push(`- ${f.count}× ${codeSpan(truncate(f.text, TEXT_IN_LIST))} (lines ${f.firstLine}–${f.lastLine})`);
+    for (const f of repeats) out.push(`- ${f.count}× ${codeSpan(shortenLine(f.text, TEXT_IN_LIST))} (lines ${f.firstLine}–${f.lastLine})`);
     out.push('');
   }
   if (a && !a.firstError && !a.firstWarning && a.tail.length > 0 && isFailed(c)) {
     out.push('Last lines:', '', ...fencedBlock(a.tail.map((l) => `${l.line} | ${l.text}`)), '');
   }
   for (const note of c.notes) out.push(`> ${escapeMarkdown(note)}`, '');
+  return out;
+}
+
+function templateBullet(t: MessageTemplate): string {
+  const when = templateTimes(t);
+  return `- ${t.count}× ${codeSpan(shortenLine(t.template, TEXT_IN_LIST))}${when ? ` · ${when}` : ''}`;
+}
+
+/** What one container said most (and what only this run of it said), counted by message template. */
+function messagesOf(m: ContainerMessages): string[] {
+  const c = m.container;
+  const a = c.analysis;
+  const distinct = a?.templates.templates.length ?? 0;
+  const capped = cappedText(c);
+  const out = [`**${escapeMarkdown(c.record.name)}** — ${plural(a?.lines ?? 0, 'line')}, ${plural(distinct, 'message template')}${capped ? ` (${escapeMarkdown(capped)})` : ''}:`, ''];
+  out.push(...m.top.map(templateBullet));
+  if (m.more > 0) out.push(`- … and ${plural(m.more, 'other template')}`);
+  out.push('');
+  if (m.onlyHere !== null && m.onlyHere.templates.length > 0) {
+    out.push(`Only in this run, not in ${m.onlyHere.others.map((o) => codeSpan(o)).join(', ')}:`, '', ...m.onlyHere.templates.map(templateBullet), '');
+  }
   return out;
 }
 
@@ -202,7 +231,7 @@ export function renderSummaryMarkdown(report: TriageReport, options: MarkdownOpt
     out.push(failing.length > 0 ? 'Errors logged by containers that did not fail:' : '## Errors logged', '');
     for (const c of erring.slice(0, ERRING_ENTRIES)) {
       const first = firstErrorLine(c);
-      const where = first ? ` · first ${logRef(c, first.line, opts)}: ${codeSpan(truncate(first.text, TEXT_IN_LIST))}${repeatText(first)}` : '';
+      const where = first ? ` · first ${logRef(c, first.line, opts)}: ${codeSpan(shortenLine(first.text, TEXT_IN_LIST))}${repeatText(first)}` : '';
       out.push(`- **${escapeMarkdown(c.record.name)}** — ${plural(c.analysis?.errorCount ?? 0, 'error')}${where}`);
     }
     if (erring.length > ERRING_ENTRIES) out.push(`- … and ${erring.length - ERRING_ENTRIES} more (see the table)`);
@@ -216,6 +245,12 @@ export function renderSummaryMarkdown(report: TriageReport, options: MarkdownOpt
     out.push(`| --- |${engines ? ' --- |' : ''} --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
     for (const c of report.containers) out.push(tableRow(c, opts, engines));
     out.push('');
+  }
+
+  const messages = containerMessages(report);
+  if (messages.length > 0) {
+    out.push('## Messages', '', `${MESSAGES_INTRO} (${PLACEHOLDERS.map(([p, what]) => `${what} ${codeSpan(p)}`).join(', ')}):`, '');
+    for (const m of messages) out.push(...messagesOf(m));
   }
 
   const explained = report.containers.filter((c) => c.problems.length > 0 || (c.analysis?.errorCount ?? 0) > 0 || (c.analysis?.warningCount ?? 0) > 0 || c.notes.length > 0);

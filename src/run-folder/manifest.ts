@@ -52,10 +52,14 @@ export async function writeManifest(dir: string, manifest: object, options: { re
   else await writeNewFile(path, text);
 }
 
-/** The engine's `version`/`info` documents, or why they could not be had. */
+/** The engine's `version` document and (with `--engine-info`, else null) its `info`, or why they could not be had. */
 export type Description = EngineDescription & { readonly error: string | null };
 
-/** runtime.json: which engine, why, and its own `version` and `info` documents (or why they are missing). */
+/**
+ * runtime.json: which engine (`name`, `transport`, `version`, `endpoint`), why (`reason`), its own
+ * `versionInfo` (over podman's API: its `_ping` headers), `info` — the engine's `info` document with
+ * `--engine-info` (`engineInfo: true`), else null — and `error`: why they could not be had, or null.
+ */
 export async function writeRuntimeInfo(dir: string, engine: { readonly info: RuntimeInfo; readonly reason: string }, description: Promise<Description>): Promise<void> {
   const document = { ...engine.info, reason: engine.reason, ...(await description) };
   await writeNewFile(join(dir, RUNTIME_FILE), JSON.stringify(document, null, 2) + '\n');

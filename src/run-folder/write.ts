@@ -203,6 +203,16 @@ export class PartialFileError extends Error {
   }
 }
 
+/**
+ * {@link writeNewFile}, described from the bytes it was given: the size and sha256 manifest.json records,
+ * without reading the file back (a small run writes one per container).
+ */
+export async function writeFileRecord(dir: string, path: string, kind: FileRecord['kind'], data: string | Uint8Array): Promise<FileRecord> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  await writeNewFile(join(dir, path), bytes);
+  return { path, kind, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
 /** Write a new file (never an existing one) with private permissions. */
 export async function writeNewFile(path: string, data: string | Uint8Array): Promise<void> {
   const handle = await open(path, 'wx', 0o600);

@@ -4,8 +4,11 @@ import type Dockerode from 'dockerode';
 import { durationReader, GO_DURATION_GRAMMAR } from '../_util/units.js';
 import { LogDemuxer } from './demux.js';
 import { eventsRequest, parseApiEvent, readEvents } from './events.js';
+import { LineJoiner, LineTimes } from './line-join.js';
+import { DOCKER_PARTIAL_BYTES, unframedLog, type PrefixMode } from './log-time.js';
 import { endpointUrl, type Endpoint } from './endpoint.js';
 import { httpGet, readBody, type Query } from './http.js';
+import { openDirectLog } from './log-file.js';
 import { coalesce, streamGet, type StreamedBody } from './stream-get.js';
 import { parseContainerList, parseInspect } from './parse.js';
 import {
@@ -20,6 +23,7 @@ import {
   type EventsOptions,
   type LogOptions,
   type LogStream,
+  type LogTarget,
   type RuntimeInfo,
   type RuntimeName,
 } from './types.js';
@@ -100,26 +104,30 @@ export class ApiRuntime implements ContainerRuntime {
   }
 
   /**
-   * Which engine serves this address. `_ping` answers in milliseconds and podman marks it with a
-   * `Libpod-Api-Version` header; only docker is then asked `/version` (podman's takes ~0.25 s).
+   * Which engine serves this address. `_ping` answers in milliseconds and says it: podman marks it with a
+   * `Libpod-Api-Version` header, dockerd with `Server: Docker/<version> (<os>)`. Only an engine that says
+   * neither is asked `/version` (one more round trip before the run can start; podman's takes ~0.25 s).
    */
   async identify(signal?: AbortSignal): Promise<EngineIdentity> {
     const headers = await this.#pingHeaders(signal);
     const libpod = headers['libpod-api-version'];
     if (typeof libpod === 'string' && libpod !== '') return { name: 'podman', version: libpod, versionInfo: null };
+    const dockerd = typeof headers.server === 'string' ? /^Docker\/(\S+)/.exec(headers.server) : null;
+    if (dockerd?.[1]) return { name: 'docker', version: dockerd[1], versionInfo: null };
     return identifyEngine(await this.#getJson('/version', {}, signal, 'version'));
   }
 
-  async describe(signal?: AbortSignal): Promise<EngineDescription> {
+  async describe(signal?: AbortSignal, options: { readonly info?: boolean } = {}): Promise<EngineDescription> {
+    const info = options.info ? this.#getJson('/info', {}, signal, 'info') : Promise.resolve(null);
     if (this.name === 'podman') {
       // podman's /version takes ~0.3 s (it runs conmon and the OCI runtime to ask theirs); its _ping headers
       // carry the versions that matter, in milliseconds.
-      const [headers, info] = await Promise.all([this.#pingHeaders(signal), this.#getJson('/info', {}, signal, 'info')]);
+      const [headers, infoDoc] = await Promise.all([this.#pingHeaders(signal), info]);
       const versionInfo = { source: '_ping headers', server: headers.server, apiVersion: headers['api-version'], libpodApiVersion: headers['libpod-api-version'] };
-      return { versionInfo, info };
+      return { versionInfo, info: infoDoc };
     }
-    const [versionInfo, info] = await Promise.all([this.#getJson('/version', {}, signal, 'version'), this.#getJson('/info', {}, signal, 'info')]);
-    return { versionInfo, info };
+    const [versionInfo, infoDoc] = await Promise.all([this.#getJson('/version', {}, signal, 'version'), info]);
+    return { versionInfo, info: infoDoc };
   }
 
   async #pingHeaders(signal?: AbortSignal): Promise<Record<string, string | string[] | undefined>> {
@@ -138,29 +146,39 @@ export class ApiRuntime implements ContainerRuntime {
     return parseInspect(await this.#getJson(`/containers/${encodeURIComponent(id)}/json`, {}, signal, 'inspect'));
   }
 
-  logs(container: { readonly id: string; readonly tty: boolean }, options: LogOptions, signal?: AbortSignal): LogStream {
+  logs(container: LogTarget, options: LogOptions, signal?: AbortSignal): LogStream {
+    const direct = openDirectLog(container, options, { name: this.name, transport: 'api', endpoint: this.endpoint }, signal);
+    if (direct !== null) return direct;
     const out = new PassThrough();
-    const finished = this.#streamLogs(container, options, out, signal);
+    const times = options.lineTimes === true ? new LineTimes() : null;
+    // A TTY log is one stream: nothing to join, and its bytes pass unchanged (a hold limit of 0); its joiner
+    // only keeps the lines' times.
+    const joiner = container.tty && times === null ? null : new LineJoiner({ times, ...(container.tty ? { holdLimit: 0 } : {}) });
+    const finished = this.#streamLogs(container, options, out, joiner, signal);
     // The caller learns of failure through `finished`, after `out` has ended with what did arrive.
     finished.catch(() => {});
-    return { stream: out, finished, times: null, source: () => 'api', linesCut: () => 0 };
+    return { stream: out, finished, times, source: () => 'api', linesCut: () => (container.tty || joiner === null ? 0 : joiner.linesCut) };
   }
 
-  async #streamLogs(container: { id: string; tty: boolean }, options: LogOptions, out: PassThrough, signal?: AbortSignal): Promise<void> {
+  async #streamLogs(container: { id: string; tty: boolean }, options: LogOptions, out: PassThrough, joiner: LineJoiner | null, signal?: AbortSignal): Promise<void> {
+    const prefixes: PrefixMode | null = options.lineTimes !== true ? null : options.timestamps === true ? 'keep' : 'strip';
+    // podman's compat API sends a TTY log unframed, where a partial entry's prefix cannot be found; its libpod
+    // API frames it like any other (the same bytes).
+    const framed = !container.tty || (prefixes !== null && this.name === 'podman');
     let body: StreamedBody;
     try {
-      body = await this.#dialLogs(container.id, options, signal);
+      body = await this.#dialLogs(container.id, options, framed && container.tty, signal);
     } catch (error) {
       out.end();
       throw error;
     }
-    // TTY logs are raw bytes; otherwise frames, whatever Content-Type says (podman sends raw-stream for both).
     // The body ends (it never errors) when the response ends or fails, so `out` keeps what did arrive; if
     // the consumer gives up (its file failed), the transfer is stopped rather than left paused forever.
     out.once('close', () => body.stream.destroy());
-    const demuxer = container.tty ? null : new LogDemuxer();
-    const source = demuxer ? body.stream.pipe(demuxer) : body.stream;
-    source.pipe(out);
+    // Frames whatever Content-Type says (podman sends raw-stream for both).
+    const demuxer = framed ? new LogDemuxer({ joiner, prefixes }) : null;
+    const decoder = demuxer ?? (prefixes !== null && joiner !== null ? unframedLog(joiner, prefixes, DOCKER_PARTIAL_BYTES) : null);
+    (decoder ? body.stream.pipe(decoder) : body.stream).pipe(out);
     await new Promise<void>((resolve) => (out.writableFinished || out.destroyed ? resolve() : (out.once('finish', resolve), out.once('close', resolve))));
     const failure = body.error();
     if (failure !== null) throw mapError(failure, 'logs stream', signal);
@@ -168,15 +186,15 @@ export class ApiRuntime implements ContainerRuntime {
     if (demuxer && demuxer.missingBytes > 0) throw new EngineError(`log stream ended inside a frame: ${demuxer.missingBytes} bytes missing`);
   }
 
-  async #dialLogs(id: string, options: LogOptions, signal?: AbortSignal): Promise<StreamedBody> {
+  async #dialLogs(id: string, options: LogOptions, libpod: boolean, signal?: AbortSignal): Promise<StreamedBody> {
     const now = this.#now();
     const query: Record<string, string | boolean> = { stdout: true, stderr: true, follow: false };
-    if (options.timestamps) query.timestamps = true;
+    if (options.timestamps === true || options.lineTimes === true) query.timestamps = true;
     if (options.tail !== undefined) query.tail = options.tail;
     if (options.since !== undefined) query.since = toUnixSeconds(options.since, now);
     if (options.until !== undefined) query.until = toUnixSeconds(options.until, now);
     // A stream, never buffered: dockerode's container.logs({ follow: false }) would hold the whole log (and fails past ~512 MiB).
-    const path = `/containers/${encodeURIComponent(id)}/logs`;
+    const path = `${libpod ? '/v4.0.0/libpod' : ''}/containers/${encodeURIComponent(id)}/logs`;
     if (this.endpoint.kind === 'ssh') return coalesce(await this.#get(path, query, signal, 'logs'));
     try {
       return await streamGet(this.endpoint, path, query, signal);

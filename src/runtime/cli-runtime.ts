@@ -1,5 +1,9 @@
+import { PassThrough, type Readable } from 'node:stream';
 import { eventsRequest, parseApiEvent, parsePodmanCliEvent, readEvents, type EventsRequest } from './events.js';
 import { EngineErrorHoldback } from './holdback.js';
+import { openDirectLog } from './log-file.js';
+import { LineJoiner, LineTimes } from './line-join.js';
+import { DOCKER_PARTIAL_BYTES, UnframedEntries, type PrefixMode } from './log-time.js';
 import { isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
 import {
   ContainerGoneError,
@@ -13,6 +17,7 @@ import {
   type EventsOptions,
   type LogOptions,
   type LogStream,
+  type LogTarget,
   type RuntimeInfo,
   type RuntimeName,
 } from './types.js';
@@ -45,12 +50,12 @@ export class CliRuntime implements ContainerRuntime {
     return { name: this.name, transport: 'cli', version: engineVersion(versionInfo), endpoint: this.command };
   }
 
-  async describe(signal?: AbortSignal): Promise<EngineDescription> {
+  async describe(signal?: AbortSignal, options: { readonly info?: boolean } = {}): Promise<EngineDescription> {
     const [versionInfo, info] = await Promise.all([
       this.#run(['version', '--format', this.#jsonFormat], signal),
-      this.#run(['info', '--format', this.#jsonFormat], signal),
+      options.info ? this.#run(['info', '--format', this.#jsonFormat], signal) : null,
     ]);
-    return { versionInfo: JSON.parse(versionInfo) as unknown, info: JSON.parse(info) as unknown };
+    return { versionInfo: JSON.parse(versionInfo) as unknown, info: info === null ? null : (JSON.parse(info) as unknown) };
   }
 
   /** docker needs a Go template for JSON; podman takes `json`. */
@@ -74,41 +79,47 @@ export class CliRuntime implements ContainerRuntime {
     return parseInspect(raw);
   }
 
-  logs(container: { readonly id: string }, options: LogOptions, signal?: AbortSignal): LogStream {
-    // `2>&1` inside the engine's own process: stdout and stderr share one pipe, so the interleaving is
-    // the engine's, as `podman logs c > f 2>&1` gives it. `exec` leaves no shell behind to orphan.
-    const args = ['-c', 'exec "$0" "$@" 2>&1', this.command, 'logs', ...logFlags(options), container.id];
+  logs(container: LogTarget, options: LogOptions, signal?: AbortSignal): LogStream {
+    const direct = openDirectLog(container, options, { name: this.name, transport: 'cli', env: this.#env }, signal);
+    if (direct !== null) return direct;
+    const tty = container.tty === true;
+    const times = options.lineTimes === true ? new LineTimes() : null;
+    // A TTY log is one stream: nothing to join, its bytes pass unchanged (a hold limit of 0).
+    const joiner = new LineJoiner({ times, ...(tty ? { holdLimit: 0 } : {}) });
+    const out = new PassThrough();
+    // stdout and stderr in pipes of their own: the CLI writes each stream's entries, in order, to its own fd,
+    // and the joiner keeps each stream's lines whole where one pipe would tear them as the engine stored them.
+    const prefixes = cliPrefixes(this.name, options);
+    const flags = logFlags({ ...options, timestamps: options.timestamps === true || prefixes !== null });
     const result = import('execa').then(({ execa }) => {
-      const subprocess = execa('/bin/sh', args, { ...this.#baseOptions(signal), stdout: 'pipe', stderr: 'ignore', buffer: false });
-      subprocess.stdout.on('error', () => holdback.end());
-      subprocess.stdout.pipe(holdback);
+      const subprocess = execa(this.command, ['logs', ...flags, container.id], { ...this.#baseOptions(signal), stdout: 'pipe', stderr: 'pipe', buffer: false });
+      subprocess.stderr.on('error', () => holdback.end());
+      subprocess.stderr.pipe(holdback);
+      merge.start(subprocess.stdout, holdback);
       // If the consumer gives up (its file failed), end the engine process rather than leave it blocked on a full pipe.
-      holdback.once('close', () => {
-        if (!holdback.readableEnded && subprocess.exitCode === null) subprocess.kill('SIGKILL');
+      out.once('close', () => {
+        if (!merge.ended && subprocess.exitCode === null) subprocess.kill('SIGKILL');
       });
       return subprocess.then((r) => r);
     });
-    result.catch(() => holdback.end());
     const holdback = new EngineErrorHoldback(ERROR_TAIL_BYTES, async () => {
       const r = await result;
       return r.failed && !r.isCanceled && r.exitCode !== undefined;
     });
-    const finished = new Promise<void>((resolve, reject) => {
-      holdback.once('end', () => {
-        result.then((r) => {
-          if (r.isCanceled) reject(new EngineCancelledError(`${this.name} logs was cancelled`));
-          else if (!r.failed) resolve();
-          else {
-            const text = holdback.engineError ?? `${this.name} logs failed: ${r.shortMessage ?? `exit code ${r.exitCode}`}`;
-            reject(isContainerGoneMessage(text) ? new ContainerGoneError(text) : new EngineError(text));
-          }
-        }, reject);
-      });
-    });
+    const merge = new StreamMerge(joiner, out, prefixes, this.name === 'docker' ? DOCKER_PARTIAL_BYTES : null);
+    result.catch(() => merge.finish());
+    const finished = merge.done.then(() =>
+      result.then((r) => {
+        if (r.isCanceled) throw new EngineCancelledError(`${this.name} logs was cancelled`);
+        if (!r.failed) return;
+        const text = holdback.engineError ?? `${this.name} logs failed: ${r.shortMessage ?? `exit code ${r.exitCode}`}`;
+        throw isContainerGoneMessage(text) ? new ContainerGoneError(text) : new EngineError(text);
+      }),
+    );
     // The caller awaits `finished` only after consuming `stream`: mark it handled so an early rejection
     // (cancellation) is not an unhandled one that ends the process.
     finished.catch(() => {});
-    return { stream: holdback, finished, times: null, source: () => 'cli', linesCut: () => 0 };
+    return { stream: out, finished, times, source: () => 'cli', linesCut: () => (tty ? 0 : joiner.linesCut) };
   }
 
   async *events(options: EventsOptions): AsyncGenerator<ContainerEvent> {
@@ -151,6 +162,18 @@ export class CliRuntime implements ContainerRuntime {
   }
 }
 
+/**
+ * How the CLI's `--timestamps` prefixes are read, or null when the CLI is not asked for them. `logs -t`
+ * prefixes every entry, and a line the engine stored in pieces has one per piece, mid-line: docker's pieces
+ * are 16 KiB (their prefixes are found), podman's fall where its reader caught a write, and a prefix there
+ * cannot be told from the container's own text. So podman's CLI is asked for them only when the user wants
+ * them in the bytes; otherwise its lines come without times ('') and its bytes stay exact.
+ */
+function cliPrefixes(name: RuntimeName, options: LogOptions): PrefixMode | null {
+  if (options.timestamps === true) return options.lineTimes === true ? 'keep' : null;
+  return options.lineTimes === true && name === 'docker' ? 'strip' : null;
+}
+
 function logFlags(options: LogOptions): string[] {
   const flags: string[] = [];
   // `--flag=value` so a value can never be read as another flag.
@@ -177,4 +200,82 @@ function engineVersion(versionInfo: unknown): string {
   const client = v?.Client?.Version;
   if (typeof server === 'string') return server;
   return typeof client === 'string' ? client : 'unknown';
+}
+
+/**
+ * The CLI's two pipes into one stream, through the joiner: stdout as stream 1, stderr (after the engine's
+ * own error line is held back) as stream 2, each read for its entries' prefixes when there are any.
+ * Reading pauses while `out` is full.
+ */
+class StreamMerge {
+  readonly #joiner: LineJoiner;
+  readonly #out: PassThrough;
+  readonly #entries: readonly [UnframedEntries, UnframedEntries] | null;
+  #open = 0;
+  #ended = false;
+  #paused = false;
+  #inputs: Readable[] = [];
+  #resolve: () => void = () => {};
+  /** Resolves once `out` has been ended with everything both pipes gave. */
+  readonly done = new Promise<void>((resolve) => (this.#resolve = resolve));
+
+  constructor(joiner: LineJoiner, out: PassThrough, prefixes: PrefixMode | null, partialBytes: number | null) {
+    this.#joiner = joiner;
+    this.#out = out;
+    this.#entries = prefixes === null ? null : [new UnframedEntries(joiner, 1, prefixes, partialBytes), new UnframedEntries(joiner, 2, prefixes, partialBytes)];
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  start(stdout: Readable, stderr: Readable): void {
+    this.#inputs = [stdout, stderr];
+    this.#open = 2;
+    for (const [index, input] of this.#inputs.entries()) {
+      const stream = index === 0 ? 1 : 2;
+      let open = true;
+      const ended = (): void => {
+        if (open) this.#inputEnded();
+        open = false;
+      };
+      input.on('data', (chunk: Buffer) => this.#feed(stream, chunk));
+      input.once('end', ended);
+      input.once('error', ended);
+    }
+  }
+
+  /** Everything is in (or the engine could not be run): pass on what is held and end `out`. */
+  finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const entries of this.#entries ?? []) entries.end();
+    this.#joiner.end();
+    this.#write();
+    this.#out.end();
+    this.#resolve();
+  }
+
+  #feed(stream: 1 | 2, chunk: Buffer): void {
+    if (this.#entries) this.#entries[stream - 1]?.write(chunk);
+    else this.#joiner.entry(stream, chunk, null);
+    if (this.#write() || this.#paused) return;
+    this.#paused = true;
+    for (const input of this.#inputs) input.pause();
+    this.#out.once('drain', () => {
+      this.#paused = false;
+      for (const input of this.#inputs) input.resume();
+    });
+  }
+
+  /** Whether `out` takes more now. */
+  #write(): boolean {
+    const bytes = this.#joiner.take();
+    if (bytes === null || this.#out.destroyed) return true;
+    return this.#out.write(bytes);
+  }
+
+  #inputEnded(): void {
+    if (--this.#open === 0) this.finish();
+  }
 }

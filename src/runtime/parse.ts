@@ -129,6 +129,7 @@ export function readHealth(raw: unknown): HealthStatus | null {
 export function parseInspect(raw: unknown): ContainerDetails {
   if (!isObject(raw)) throw new Error('inspect did not return an object');
   const config = isObject(raw.Config) ? raw.Config : {};
+  const logConfig = isObject(raw.HostConfig) && isObject(raw.HostConfig.LogConfig) ? raw.HostConfig.LogConfig : {};
   const recorded = readState(raw);
   return {
     id: str(raw.Id),
@@ -144,6 +145,9 @@ export function parseInspect(raw: unknown): ContainerDetails {
     startedAt: recorded.startedAt,
     finishedAt: recorded.finishedAt,
     labels: labelsOf(config.Labels),
+    logDriver: nonEmptyOrNull(logConfig.Type),
+    // docker (and podman's compat API) give LogPath; podman's CLI only HostConfig.LogConfig.Path.
+    logPath: nonEmptyOrNull(raw.LogPath) ?? nonEmptyOrNull(logConfig.Path),
     raw,
   };
 }

@@ -39,6 +39,13 @@ export interface ContainerDetails {
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The log driver as the inspect names it (`json-file`, `k8s-file`, `journald`, `none`…); null when absent.
+   * podman's compat API says `json-file` for its k8s-file logs.
+   */
+  readonly logDriver?: string | null;
+  /** The log file on the engine's host (docker `LogPath`, podman `HostConfig.LogConfig.Path`); null when none. */
+  readonly logPath?: string | null;
   /** The engine's inspect object, untouched. */
   readonly raw: unknown;
 }
@@ -136,6 +143,19 @@ export interface LogOptions {
    * they are without it (the engine is asked for timestamps and they are taken off again).
    */
   readonly lineTimes?: boolean | undefined;
+  /**
+   * Read the engine's own log file when that gives the engine CLI's bytes exactly (default true; env
+   * `MUST_GATHER_DIRECT_LOGS=0` turns it off for a run): see `openDirectLog` in log-file.ts.
+   */
+  readonly direct?: boolean | undefined;
+}
+
+/** Which container's log to read, and what its inspect says of how the engine stores it. */
+export interface LogTarget {
+  readonly id: string;
+  readonly tty: boolean;
+  readonly logDriver?: string | null | undefined;
+  readonly logPath?: string | null | undefined;
 }
 
 /** Where a log's bytes came from: the engine's API or CLI, or its log file read directly. */
@@ -150,9 +170,14 @@ export interface RuntimeInfo {
   readonly endpoint: string;
 }
 
-/** The engine's own `version` and `info` documents, for runtime.json (podman takes ~0.3 s to produce them). */
+/**
+ * What the engine says of itself, for runtime.json: its `version` document (over podman's API, the `_ping`
+ * headers that carry the same versions: its `/version` takes ~0.3 s) and, only when asked, its `info`
+ * document (podman takes 0.15–0.28 s to make one).
+ */
 export interface EngineDescription {
   readonly versionInfo: unknown;
+  /** The engine's `info` document, or null when it was not asked for. */
   readonly info: unknown;
 }
 
@@ -186,17 +211,18 @@ export interface ContainerRuntime {
   readonly transport: TransportName;
   /** Confirm the engine answers and say which it is (one cheap call). */
   info(signal?: AbortSignal): Promise<RuntimeInfo>;
-  /** The engine's `version` and `info` documents. */
-  describe(signal?: AbortSignal): Promise<EngineDescription>;
+  /** The engine's `version` document, and with `info: true` its `info` document too. */
+  describe(signal?: AbortSignal, options?: { readonly info?: boolean }): Promise<EngineDescription>;
   /** All containers, any state. With `labels` (`key=value` or `key`), only those carrying every label. */
   list(options?: { labels?: readonly string[]; signal?: AbortSignal }): Promise<ContainerSummary[]>;
   /** Throws {@link ContainerGoneError} when the container no longer exists. */
   inspect(id: string, signal?: AbortSignal): Promise<ContainerDetails>;
   /**
    * Stream the container's log, byte for byte as the engine returns it. `tty` (from inspect) says whether
-   * the engine sends it raw or multiplexed. The caller must consume `stream`.
+   * the engine sends it raw or multiplexed; `logDriver`/`logPath` let a local engine's log file be read
+   * directly. The caller must consume `stream`.
    */
-  logs(container: { readonly id: string; readonly tty: boolean }, options: LogOptions, signal?: AbortSignal): LogStream;
+  logs(target: LogTarget, options: LogOptions, signal?: AbortSignal): LogStream;
   /**
    * The engine's container events (type `container` only, health-check exec runs left out), normalised, one
    * at a time as the engine sends them. With `until` the iteration ends once the engine has sent what it has

@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { cleanLine, stripAnsi } from '../_util/text.js';
+import { stripAnsi } from '../_util/text.js';
 import { LineSplitter, type LineSink } from './analyze-lines.js';
 import { TimelineCounter, TimeSpan, type ErrorTimeline } from './analyze-time.js';
 import { classifyLine, splitTimestamp, traceStart, type LineClass, type LineKind, type LineLevel } from './classify.js';
+import { shortenLine } from './salient.js';
+import { normalizeText, TemplateTally, type TemplateSummary } from './templates.js';
 import { beginTrace, continueTrace, continuesAnyFinding, type TraceKind, type TraceState } from './trace.js';
 
 export { MAX_LINE_BYTES } from './analyze-lines.js';
@@ -83,6 +85,8 @@ export interface LogAnalysis {
   readonly longLines: number;
   /** The last lines that are not blank: what a container said last, error or not. */
   readonly tail: readonly LogLine[];
+  /** Every line but the continuations of a stack trace, counted by message template. */
+  readonly templates: TemplateSummary;
 }
 
 export interface AnalyzeOptions {
@@ -92,15 +96,7 @@ export interface AnalyzeOptions {
 
 /** Digits, hex, UUIDs and times vary between repeats of one message; they are blanked for counting. */
 export function normalizeMessage(text: string): string {
-  return text
-    .replace(/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?/g, '<time>')
-    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>')
-    .replace(/\b0x[0-9a-f]+\b/gi, '<hex>')
-    .replace(/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<hex>')
-    .replace(/\d+/g, '#')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 300);
+  return normalizeText(text).replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
 /** A line of context, made safe to show only if it ever is (most lines never are). */
@@ -113,7 +109,7 @@ class ContextLine implements LogLine {
   ) {}
 
   get text(): string {
-    return (this.#text ??= cleanLine(this.body, CONTEXT_TEXT_CHARS));
+    return (this.#text ??= shortenLine(this.body, CONTEXT_TEXT_CHARS));
   }
 
   /** Whether the line shows anything: what `text.trim() !== ''` says, without cleaning most lines. */
@@ -220,6 +216,7 @@ class LineAnalysis implements LineSink {
   readonly #span = new TimeSpan();
   readonly #timeline = new TimelineCounter();
   readonly #findings = new FindingTally();
+  readonly #templates = new TemplateTally();
   readonly #recent: ContextLine[] = [];
   readonly #tail: ContextLine[] = [];
   // Events still waiting for their lines of context after (at most firstError, firstWarning, lastError).
@@ -254,6 +251,7 @@ class LineAnalysis implements LineSink {
       lastTimestamp: this.#span.last,
       longLines: lines.longLines,
       tail: this.#tail.map((line) => line.plain()),
+      templates: this.#templates.summary(),
     };
   }
 
@@ -263,7 +261,7 @@ class LineAnalysis implements LineSink {
   // would take the room that classifyLine needs (split that way, a log of short lines took ~15 % longer).
   line(n: number, raw: string): void {
     const { timestamp, body: rawBody } = splitTimestamp(raw);
-    this.#span.see(timestamp);
+    const ms = this.#span.see(timestamp);
     const body = stripAnsi(rawBody);
     const context = new ContextLine(n, body);
     if (context.shows) {
@@ -276,6 +274,8 @@ class LineAnalysis implements LineSink {
       if (open !== null) this.#close();
       const verdict = classifyLine(raw);
       if (verdict !== null) this.#openEvent(n, verdict, body);
+      // A stack trace's frames are part of its message, not messages of their own.
+      this.#templates.see(n, body, ms);
     }
     this.#recent.push(context);
     if (this.#recent.length > CONTEXT_LINES) this.#recent.shift();
@@ -323,12 +323,12 @@ class LineAnalysis implements LineSink {
       line: n,
       level: verdict.level,
       kind: verdict.kind,
-      text: cleanLine(body, EVENT_TEXT_CHARS),
+      text: shortenLine(body, EVENT_TEXT_CHARS),
       timestamp: ms === null ? null : new Date(ms).toISOString(),
       before: [...this.#recent],
       after: [],
       lastLine: n,
-      trace: start === null ? null : { state: beginTrace(start), kind: start, lines: 1, headline: start === 'python' ? null : cleanLine(body.trim(), EVENT_TEXT_CHARS) },
+      trace: start === null ? null : { state: beginTrace(start), kind: start, lines: 1, headline: start === 'python' ? null : shortenLine(body.trim(), EVENT_TEXT_CHARS) },
     };
     this.#count(event);
     this.#open = event;
@@ -364,7 +364,7 @@ function absorb(event: OpenEvent, n: number, headline: string | null): void {
   event.lastLine = n;
   if (event.trace) {
     event.trace.lines = n - event.line + 1;
-    if (headline !== null) event.trace.headline = cleanLine(headline, EVENT_TEXT_CHARS);
+    if (headline !== null) event.trace.headline = shortenLine(headline, EVENT_TEXT_CHARS);
   }
 }
 

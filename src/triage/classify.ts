@@ -1,5 +1,6 @@
 import { isObject, type JsonObject } from '../_util/json.js';
 import { stripAnsi } from '../_util/text.js';
+import { ERROR_KEYS, LEVEL_KEYS, MESSAGE_KEYS, TIME_KEYS } from './structured.js';
 
 /*
  * Is one log line an error, a warning, or neither? Pure and line-at-a-time; multi-line stack traces are
@@ -77,13 +78,8 @@ function levelOf(value: unknown): Verdict | undefined {
 
 // ---------------------------------------------------------------------------------------------- JSON lines
 
-const JSON_LEVEL_KEYS = ['level', 'severity', 'lvl', 'levelname', 'levelName', 'loglevel', 'log_level', 'log.level', '@l', 'Level', 'Severity'];
-const JSON_TIME_KEYS = ['time', 'ts', 'timestamp', '@timestamp', '@t', 'Time', 'Timestamp'];
-const JSON_MESSAGE_KEYS = ['msg', 'message', 'Message', '@m', '@mt'];
-const JSON_ERROR_KEYS = ['error', 'err', 'exception', 'stack', 'stacktrace', '@x'];
-
 function jsonLevel(obj: JsonObject): Verdict | undefined {
-  for (const key of JSON_LEVEL_KEYS) {
+  for (const key of LEVEL_KEYS) {
     const level = levelOf(obj[key]);
     if (level !== undefined) return level;
   }
@@ -93,8 +89,9 @@ function jsonLevel(obj: JsonObject): Verdict | undefined {
   return undefined;
 }
 
-function jsonTime(obj: JsonObject): string | null {
-  for (const key of JSON_TIME_KEYS) {
+/** The time a JSON line carries in its own `time`/`ts`/`timestamp` field, ISO 8601; null without a zone. */
+export function jsonTime(obj: JsonObject): string | null {
+  for (const key of TIME_KEYS) {
     const value = obj[key];
     if (typeof value === 'string') return isoOrNull(value);
     if (typeof value === 'number') return epochToIso(value);
@@ -113,9 +110,9 @@ function present(value: unknown): boolean {
 function classifyJson(obj: JsonObject): Verdict | null {
   const level = jsonLevel(obj);
   if (level !== undefined) return level;
-  if (JSON_ERROR_KEYS.some((key) => present(obj[key]))) return 'error';
+  if (ERROR_KEYS.some((key) => present(obj[key]))) return 'error';
   // No level at all: judge the message as plain text would be.
-  for (const key of JSON_MESSAGE_KEYS) {
+  for (const key of MESSAGE_KEYS) {
     const msg = obj[key];
     if (typeof msg === 'string') return wordVerdict(msg) ?? 'info';
   }

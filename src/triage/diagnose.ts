@@ -1,9 +1,10 @@
 import type { ContainerRecord } from '../run-folder/manifest.js';
 import { readHealth, readState } from '../runtime/parse.js';
 import type { HealthStatus } from '../runtime/types.js';
-import { cleanLine, formatClock, plural } from '../_util/text.js';
+import { formatClock, plural } from '../_util/text.js';
 import { formatBytes } from '../_util/units.js';
 import type { EventHistory } from './events.js';
+import { shortenLine } from './salient.js';
 import type { LogAnalysis, LogEvent } from './analyze.js';
 import { byName } from '../_util/order.js';
 
@@ -100,6 +101,9 @@ export function describeExit(code: number, oomKilled = false): string {
   if (code === 127) return 'exit 127 — its command was not found';
   return `exited with code ${code}`;
 }
+
+/** Characters kept of the engine's error and a health check's output (the inspect file has them whole). */
+const EVIDENCE_CHARS = 500;
 
 const TERMINATED = new Set(['exited', 'stopped', 'dead']);
 const NOT_STARTED = new Set(['created', 'configured', 'initialized']);
@@ -203,7 +207,7 @@ export function diagnose(record: ContainerRecord, inspect: unknown, analysis: Lo
   };
   const health = readHealth(inspect);
   const engineError = recorded.error;
-  const engineEvidence: Evidence | null = engineError === null ? null : { source: 'engine', line: null, level: 'error', text: cleanLine(engineError), cause: null };
+  const engineEvidence: Evidence | null = engineError === null ? null : { source: 'engine', line: null, level: 'error', text: shortenLine(engineError, EVIDENCE_CHARS), cause: null };
   const evidence = logEvidence(analysis, terminated || restarting) ?? engineEvidence;
   const name = record.name;
   const problems: Problem[] = [];
@@ -237,7 +241,7 @@ export function diagnose(record: ContainerRecord, inspect: unknown, analysis: Lo
             source: 'health-check',
             line: null,
             level: 'error',
-            text: cleanLine(`${health.lastExitCode === null ? '' : `exit ${health.lastExitCode}: `}${health.lastOutput ?? '(no output)'}`),
+            text: shortenLine(`${health.lastExitCode === null ? '' : `exit ${health.lastExitCode}: `}${health.lastOutput ?? '(no output)'}`, EVIDENCE_CHARS),
             cause: null,
           }
         : null;

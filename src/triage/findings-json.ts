@@ -33,6 +33,21 @@ interface ContainerFindingsJson {
     readonly firstWarning: EventJson | null;
     /** The most frequent distinct messages (at most 20), most frequent first. */
     readonly findings: readonly { level: string; kind: string; text: string; count: number; firstLine: number; lastLine: number }[];
+    /**
+     * Additive (schemaVersion stays 1; absent from manifests written before issue 12): every line of the
+     * log but a stack trace's continuations, counted by message template (numbers `<n>`, durations `<d>`,
+     * ids `<id>`, times `<t>`, IPv4 addresses `<ip>`; a JSON or logfmt line by its `msg`/`message` and its
+     * other fields). `top`: the most frequent (at most 50), most frequent first; `first`/`last`: the
+     * earliest and latest time the template's lines carry themselves (ISO 8601), null when none does.
+     * `distinct`: templates counted; `capped`: the per-log cap (2,000) was reached and `uncounted` lines of
+     * further templates were not counted.
+     */
+    readonly templates?: {
+      readonly distinct: number;
+      readonly capped: boolean;
+      readonly uncounted: number;
+      readonly top: readonly { readonly template: string; readonly count: number; readonly first: string | null; readonly last: string | null }[];
+    };
   } | null;
   /**
    * What the engine's events (events.jsonl) said: `oomAt` (the oom event), `exits` and `restarts` counted,
@@ -67,6 +82,7 @@ function eventJson(event: LogEvent | null): EventJson | null {
 }
 
 const FINDINGS_IN_JSON = 20;
+const TEMPLATES_IN_JSON = 50;
 
 /** The report's findings in machine-readable form, for manifest.json. */
 export function toFindingsJson(report: TriageReport): FindingsJson {
@@ -93,6 +109,12 @@ export function toFindingsJson(report: TriageReport): FindingsJson {
                 .sort((x, y) => y.count - x.count || x.firstLine - y.firstLine)
                 .slice(0, FINDINGS_IN_JSON)
                 .map(({ level, kind, text, count, firstLine, lastLine }) => ({ level, kind, text, count, firstLine, lastLine })),
+              templates: {
+                distinct: a.templates.templates.length,
+                capped: a.templates.capped,
+                uncounted: a.templates.uncounted,
+                top: a.templates.templates.slice(0, TEMPLATES_IN_JSON).map(({ template, count, first, last }) => ({ template, count, first, last })),
+              },
             },
       events: c.events === null ? null : { marks: c.events.marks, omitted: c.events.omitted, oomAt: c.events.oomAt, exits: c.events.exits, restarts: c.events.restarts, unhealthyAt: c.events.unhealthyAt },
       notes: c.notes,

@@ -141,3 +141,39 @@ export function removeContainers(name: RuntimeName, names: readonly string[]): v
   const args = name === 'podman' ? ['rm', '-f', '-t', '0', ...names] : ['rm', '-f', ...names];
   spawnSync(name, args, { stdio: 'ignore', timeout: 120_000 });
 }
+
+/**
+ * What must-gather saves of a container's log (no options): the engine's own entries, from its API, with
+ * each stream's lines kept whole — a line of one stream is never split by a line of the other, an unfinished
+ * line waits for its end (at the end of the log: stdout's first). `logs > f 2>&1` tears them. A TTY log is
+ * one stream, returned as it is.
+ */
+export function wholeLinesLogBytes(name: RuntimeName, id: string): Buffer {
+  const url = `http://engine/containers/${id}/logs?stdout=1&stderr=1`;
+  const answer = spawnSync('curl', ['-sS', '--fail', '--unix-socket', API_SOCKETS[name], url], { maxBuffer: 1024 * 1024 * 1024, timeout: 120_000 });
+  if (answer.status !== 0) throw new Error(`curl ${url} exited ${answer.status}: ${String(answer.stderr)}`);
+  const body = answer.stdout;
+  if (engine(name, ['inspect', '--format', '{{.Config.Tty}}', id]).trim() === 'true') return body;
+  const held: [Buffer[], Buffer[]] = [[], []];
+  const out: Buffer[] = [];
+  for (let at = 0; at + 8 <= body.length; ) {
+    const type = body[at] as number;
+    const payload = body.subarray(at + 8, at + 8 + body.readUInt32BE(at + 4));
+    at += 8 + payload.length;
+    if (type === 3) continue;
+    const own = held[type === 2 ? 1 : 0];
+    const end = payload.lastIndexOf(0x0a) + 1;
+    if (end > 0) out.push(...own.splice(0), payload.subarray(0, end));
+    if (end < payload.length) own.push(payload.subarray(end));
+  }
+  return Buffer.concat([...out, ...held[0], ...held[1]]);
+}
+
+/**
+ * A log's lines in sorted order (latin1, so any bytes compare). The CLI transport reads stdout and stderr
+ * from pipes of their own and so cannot know how the engine interleaved the two streams' lines: what it
+ * saves is the same lines, whole, each stream's in order, interleaved as the pipes delivered them.
+ */
+export function sortedLines(bytes: Buffer): string[] {
+  return bytes.toString('latin1').split('\n').sort();
+}

@@ -39,10 +39,11 @@ describe('resolveOptions defaults', () => {
       outputDir: DEFAULT_OUTPUT_DIR,
       outputDirSource: 'default',
       archive: false,
+      engineInfo: false,
       concurrency: DEFAULT_CONCURRENCY,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       containerTimeoutMs: null,
-      logs: { since: undefined, until: undefined, tail: undefined, timestamps: false },
+      logs: { since: undefined, until: undefined, tail: undefined, timestamps: false, direct: true },
       redact: true,
       redactPatterns: [],
       maxLogBytes: null,
@@ -158,15 +159,22 @@ describe('resolveOptions values', () => {
     expect(usageError(() => resolve({ service: 'sp', until })).message).toContain(`invalid until ${JSON.stringify(until)}`);
   });
 
+  it('reads engine log files directly unless MUST_GATHER_DIRECT_LOGS=0', () => {
+    expect(resolve({ service: 'sp' }).logs.direct).toBe(true);
+    expect(resolve({ service: 'sp', env: { MUST_GATHER_DIRECT_LOGS: '0' } }).logs.direct).toBe(false);
+    expect(resolve({ service: 'sp', env: { MUST_GATHER_DIRECT_LOGS: '1' } }).logs.direct).toBe(true);
+  });
+
   it('passes valid log options through', () => {
     expect(
       resolve({ service: 'sp', since: '2026-01-02T03:04:05+01:00', until: '10m', tail: '50', timestamps: true }).logs,
-    ).toEqual({ since: '2026-01-02T03:04:05+01:00', until: '10m', tail: '50', timestamps: true });
+    ).toEqual({ since: '2026-01-02T03:04:05+01:00', until: '10m', tail: '50', timestamps: true, direct: true });
     expect(resolve({ service: 'sp', since: '1767323045', until: '2026-01-02T03:04:05Z' }).logs).toEqual({
       since: '1767323045',
       until: '2026-01-02T03:04:05Z',
       tail: undefined,
       timestamps: false,
+      direct: true,
     });
   });
 
@@ -199,6 +207,11 @@ describe('resolveOptions values', () => {
     for (const outputDir of ['', '   ', '/tmp/a\0b']) {
       expect(usageError(() => resolve({ service: 'sp', outputDir })).message).toBe(`invalid output directory ${JSON.stringify(outputDir)}`);
     }
+  });
+
+  it('asks for the engine info document only for engineInfo: true', () => {
+    expect(resolve({ service: 'sp', engineInfo: true }).engineInfo).toBe(true);
+    expect(resolve({ service: 'sp', engineInfo: 'yes' as unknown as boolean }).engineInfo).toBe(false);
   });
 
   it('sets archive only for true', () => {

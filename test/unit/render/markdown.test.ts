@@ -53,7 +53,7 @@ describe('renderSummaryMarkdown', () => {
   });
 
   it('tables every container: image, state, exit, uptime, log size and lines, errors and warnings', () => {
-    const table = md.slice(md.indexOf('## Containers'), md.indexOf('## Details')).trim().split('\n');
+    const table = md.slice(md.indexOf('## Containers'), md.indexOf('## Messages')).trim().split('\n');
     expect(table).toEqual([
       '## Containers',
       '',

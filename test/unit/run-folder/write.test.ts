@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatTimestamp, runFolderName, safeFileStem } from '../../../src/run-folder/layout.js';
-import { chooseOutputBase, createRunFolder, describeFile, ensureBase, removeCreatedBase, writeNewFile } from '../../../src/run-folder/write.js';
+import { chooseOutputBase, createRunFolder, describeFile, ensureBase, removeCreatedBase, writeFileRecord, writeNewFile } from '../../../src/run-folder/write.js';
 
 let tmp: string;
 
@@ -137,6 +137,20 @@ describe('describeFile', () => {
 
   it('rejects for a missing file', async () => {
     await expect(describeFile(tmp, 'missing.log', 'log')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('writeFileRecord', () => {
+  it('describes the file from the bytes it wrote: the same record describeFile reads back', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'must-gather-record-'));
+    const text = '{"Id":"abc","Name":"é"}\n';
+    const record = await writeFileRecord(tmp, 'c_inspect.json', 'inspect', text);
+    expect(await readFile(join(tmp, 'c_inspect.json'), 'utf8')).toBe(text);
+    expect(record).toEqual(await describeFile(tmp, 'c_inspect.json', 'inspect'));
+    expect(record.bytes).toBe(Buffer.byteLength(text));
+    expect((await stat(join(tmp, 'c_inspect.json'))).mode & 0o777).toBe(0o600);
+    await expect(writeFileRecord(tmp, 'c_inspect.json', 'inspect', 'again')).rejects.toMatchObject({ code: 'EEXIST' });
+    await rm(tmp, { recursive: true, force: true });
   });
 });
 

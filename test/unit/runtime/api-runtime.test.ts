@@ -157,7 +157,20 @@ describe('ApiRuntime against a fake engine socket', () => {
     expect(requests).toEqual(['GET /_ping']);
   });
 
-  it('asks /version when _ping carries no libpod header, and names docker', async () => {
+  it("names docker from _ping's Server header (dockerd's), without asking /version", async () => {
+    requests.length = 0;
+    handler = (req, res) => {
+      if (req.url === '/_ping') {
+        res.setHeader('Server', 'Docker/20.10.24+dfsg1 (linux)');
+        res.end('OK');
+      } else json(res, DOCKER_VERSION);
+    };
+    const runtime = new ApiRuntime({ endpoint: { kind: 'unix', socketPath } });
+    expect(await runtime.info()).toEqual({ name: 'docker', transport: 'api', version: '20.10.24+dfsg1', endpoint: `unix://${socketPath}` });
+    expect(requests).toEqual(['GET /_ping']);
+  });
+
+  it('asks /version when _ping says neither podman nor docker, and names the engine from it', async () => {
     requests.length = 0;
     handler = (req, res) => (req.url === '/_ping' ? res.end('OK') : json(res, DOCKER_VERSION));
     const runtime = new ApiRuntime({ endpoint: { kind: 'unix', socketPath } });

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliRuntime } from '../../../src/runtime/cli-runtime.js';
+import type { LineTimes } from '../../../src/runtime/line-join.js';
 import { ContainerGoneError, EngineCancelledError, EngineError, type RuntimeName } from '../../../src/runtime/types.js';
 import { scriptedEngine, sleepersLeft, type ScriptedAnswer, type ScriptedEngine } from '../../helpers/hanging-engine.js';
 
@@ -131,11 +132,18 @@ describe.each(NAMES)('CliRuntime info and describe [%s]', (name) => {
     expect((await t.runtime.info()).version).toBe('unknown');
   });
 
-  it('describes the engine with its own `version` and `info` documents, untouched', async () => {
+  it('describes the engine with its own `version` and, when asked, `info` documents, untouched', async () => {
     t.engine.answer('version', { stdout: '{"Client":{"Version":"1"}}' });
     t.engine.answer('info', { stdout: '{"host":{"arch":"amd64"},"store":{"graphDriverName":"overlay"}}\n' });
-    expect(await t.runtime.describe()).toEqual({ versionInfo: { Client: { Version: '1' } }, info: { host: { arch: 'amd64' }, store: { graphDriverName: 'overlay' } } });
+    expect(await t.runtime.describe(undefined, { info: true })).toEqual({ versionInfo: { Client: { Version: '1' } }, info: { host: { arch: 'amd64' }, store: { graphDriverName: 'overlay' } } });
     expect(t.engine.argsOf('info')).toEqual(['info', '--format', jsonFormat]);
+  });
+
+  it('does not run `info` unless asked (podman takes ~0.2 s to make it)', async () => {
+    t.engine.answer('version', { stdout: '{"Client":{"Version":"1"}}' });
+    t.engine.answer('info', { stdout: '{"host":{}}' });
+    expect(await t.runtime.describe()).toEqual({ versionInfo: { Client: { Version: '1' } }, info: null });
+    expect(t.engine.argsOf('info')).toBeNull();
   });
 
   it('fails with the engine’s stderr when its daemon does not answer', async () => {
@@ -221,6 +229,8 @@ describe.each(NAMES)('CliRuntime inspect [%s]', (name) => {
       startedAt: '2026-11-22T02:01:49Z',
       finishedAt: null,
       labels: { a: 'b' },
+      logDriver: null,
+      logPath: null,
       raw,
     });
     expect(t.engine.argsOf('inspect')).toEqual(['inspect', '--type', 'container', ID]);
@@ -325,11 +335,80 @@ describe.each(NAMES)('CliRuntime logs [%s]', (name) => {
     expect(bytes.equals(content)).toBe(true);
   });
 
-  it('gives the container’s stderr in the same stream, as `logs > f 2>&1` does', async () => {
-    t.engine.answer('logs', { stdout: 'to stdout\n', stderr: 'to stderr\n' });
+  it('gives the container’s stderr in the same stream, each stream’s lines whole and in order', async () => {
+    // Each fd carries its stream's entries in order; how whole lines of the two interleave is the pipes'.
+    t.engine.answer('logs', { stdout: 'out 1\nout 2 in', stderr: 'err 1\nerr 2\n' });
     const logs = t.runtime.logs(CONTAINER, {});
-    expect((await drain(logs.stream)).toString('utf8')).toBe('to stdout\nto stderr\n');
+    const text = (await drain(logs.stream)).toString('utf8');
     expect(await outcome(logs.finished)).toBe('ok');
+    expect(text.length).toBe('out 1\nout 2 in'.length + 'err 1\nerr 2\n'.length);
+    expect(text.split('\n').filter((l) => l.startsWith('out'))).toEqual(['out 1', 'out 2 in']);
+    expect(text.split('\n').filter((l) => l.startsWith('err'))).toEqual(['err 1', 'err 2']);
+    // The unfinished last line is passed on at the end.
+    expect(text.endsWith('out 2 in')).toBe(true);
+  });
+
+  it('holds the engine’s error line out of stderr, keeping the container’s stderr lines before it', async () => {
+    t.engine.answer('logs', { stdout: 'hello\n', stderr: `Error: from the container\nwarning\n${String(texts.logsFailure.stderr)}`, exit: texts.logsFailure.exit });
+    const logs = t.runtime.logs(CONTAINER, {});
+    const text = (await drain(logs.stream)).toString('utf8');
+    expect(text.split('\n').sort()).toEqual(['', 'Error: from the container', 'hello', 'warning']);
+    expect(await outcome(logs.finished)).toEqual({ type: 'EngineError', message: String(texts.logsFailure.stderr).trim() });
+  });
+
+  describe('lineTimes', () => {
+    const T1 = '2026-12-02T00:11:32.069459242Z';
+    const T2 = '2026-12-02T00:11:33.5Z';
+
+    const drainTimes = (logs: { times: LineTimes | null }): string[] => {
+      const times: string[] = [];
+      for (let time = logs.times?.shift(); time !== undefined; time = logs.times?.shift()) times.push(time);
+      return times;
+    };
+
+    if (name === 'docker') {
+      it('asks for --timestamps and takes each line’s prefix off again: the bytes are as without', async () => {
+        t.engine.answer('logs', { stdout: `${T1} one\n${T2} two\n`, stderr: `${T2} err\n` });
+        const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
+        const text = (await drain(logs.stream)).toString('utf8');
+        expect(await outcome(logs.finished)).toBe('ok');
+        expect(t.engine.argsOf('logs')).toEqual(['logs', '--timestamps', ID]);
+        expect(text.split('\n').sort()).toEqual(['', 'err', 'one', 'two']);
+        // One per line, in the order the lines were passed on.
+        const expected = new Map([['one', T1], ['two', T2], ['err', T2]]);
+        expect(drainTimes(logs)).toEqual(text.split('\n').slice(0, -1).map((l) => expected.get(l)));
+      });
+
+      it('takes off the prefix after each 16 KiB piece of a long line', async () => {
+        const piece = 'p'.repeat(16 * 1024);
+        t.engine.answer('logs', { stdout: `${T1} ${piece}${T2} ${piece}${T2} end\n${T2} next\n` });
+        const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
+        expect((await drain(logs.stream)).toString('utf8')).toBe(`${piece}${piece}end\nnext\n`);
+        expect(drainTimes(logs)).toEqual([T1, T2]);
+      });
+    } else {
+      it('does not ask for --timestamps (a piece’s prefix mid-line cannot be found): exact bytes, no times', async () => {
+        t.engine.answer('logs', { stdout: 'one\ntwo\n' });
+        const logs = t.runtime.logs(CONTAINER, { lineTimes: true });
+        expect((await drain(logs.stream)).toString('utf8')).toBe('one\ntwo\n');
+        expect(t.engine.argsOf('logs')).toEqual(['logs', ID]);
+        expect(drainTimes(logs)).toEqual(['', '']);
+      });
+    }
+
+    it('keeps the prefixes in the bytes when --timestamps was asked too, and still gives the times', async () => {
+      t.engine.answer('logs', { stdout: `${T1} one\n${T2} two\n` });
+      const logs = t.runtime.logs(CONTAINER, { lineTimes: true, timestamps: true });
+      expect((await drain(logs.stream)).toString('utf8')).toBe(`${T1} one\n${T2} two\n`);
+      expect([logs.times?.shift(), logs.times?.shift(), logs.times?.shift()]).toEqual([T1, T2, undefined]);
+    });
+
+    it('takes off the engine error line, which has no prefix', async () => {
+      t.engine.answer('logs', { stdout: `${T1} one\n`, ...texts.goneLogs });
+      const logs = t.runtime.logs(CONTAINER, { lineTimes: true, timestamps: true });
+      expect((await drain(logs.stream)).toString('utf8')).toBe(`${T1} one\n`);
+      expect(await outcome(logs.finished)).toEqual({ type: 'ContainerGoneError', message: String(texts.goneLogs.stderr).trim() });
+    });
   });
 
   it('keeps a last line that looks like an engine error when the engine succeeded', async () => {
@@ -367,7 +446,7 @@ describe.each(NAMES)('CliRuntime logs [%s]', (name) => {
     expect((await drain(logs.stream)).equals(content)).toBe(true);
     expect(await outcome(logs.finished)).toEqual({
       type: 'EngineError',
-      message: `${name} logs failed: Command failed with exit code 2: /bin/sh -c 'exec "$0" "$@" 2>&1' ${name} logs ${ID}`,
+      message: `${name} logs failed: Command failed with exit code 2: ${name} logs ${ID}`,
     });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LogDemuxer } from '../../../src/runtime/demux.js';
+import { DEFAULT_HOLD_LIMIT, LineJoiner, LineTimes } from '../../../src/runtime/line-join.js';
 
 /** One multiplexed frame: [type, 0, 0, 0, size as uint32 big-endian] then the payload. */
 function frame(type: number, payload: Buffer | string): Buffer {
@@ -277,5 +278,103 @@ describe('LogDemuxer', () => {
   it('a plain text stream shorter than a header is kept', async () => {
     const { output } = await run([Buffer.from('hi\n')]);
     expect(output.toString('utf8')).toBe('hi\n');
+  });
+});
+
+/** Feed `chunks` through a demuxer with a joiner (and prefixes); the output, the lines' times, and the pushes. */
+async function joined(
+  chunks: readonly Buffer[],
+  options: { prefixes?: 'strip' | 'keep'; holdLimit?: number } = {},
+): Promise<{ output: string; times: string[]; pushes: number; cut: number; demuxer: LogDemuxer }> {
+  const times = new LineTimes();
+  const joiner = new LineJoiner({ times, holdLimit: options.holdLimit ?? DEFAULT_HOLD_LIMIT });
+  const demuxer = new LogDemuxer({ joiner, prefixes: options.prefixes ?? null });
+  const out: Buffer[] = [];
+  demuxer.on('data', (x: Buffer) => out.push(x));
+  const ended = new Promise<void>((resolve) => demuxer.once('end', resolve));
+  for (const chunk of chunks) demuxer.write(chunk);
+  demuxer.end();
+  await ended;
+  const all: string[] = [];
+  for (let t = times.shift(); t !== undefined; t = times.shift()) all.push(t);
+  return { output: Buffer.concat(out).toString('latin1'), times: all, pushes: out.length, cut: joiner.linesCut, demuxer };
+}
+
+describe('LogDemuxer with a LineJoiner', () => {
+  const T1 = '2026-12-02T00:11:19.160296588Z';
+  const T2 = '2026-12-02T00:11:19.181824518Z';
+  const T3 = '2026-12-02T00:11:20Z';
+
+  it('keeps a stdout line whole when a stderr frame arrives between its pieces', async () => {
+    const stream = Buffer.concat([frame(STDOUT, '{"count":8,"dur'), frame(STDERR, '{"level":"error"}\n'), frame(STDOUT, 'ation":"521ms"}\n')]);
+    expect((await joined([stream])).output).toBe('{"level":"error"}\n{"count":8,"duration":"521ms"}\n');
+  });
+
+  it('still pushes one buffer per input chunk', async () => {
+    const stream = Buffer.concat(Array.from({ length: 100 }, (_, i) => frame(i % 2 === 0 ? STDOUT : STDERR, i % 3 === 0 ? `piece ${i} ` : `line ${i}\n`)));
+    const { pushes } = await joined([stream]);
+    expect(pushes).toBeLessThanOrEqual(2);
+  });
+
+  it('a systemerr frame between the pieces of a line is kept out, the line stays whole', async () => {
+    const stream = Buffer.concat([frame(STDOUT, 'half '), frame(SYSTEMERR, 'Error grabbing logs: x'), frame(STDOUT, 'and half\n')]);
+    const { output, demuxer } = await joined([stream]);
+    expect(output).toBe('half and half\n');
+    expect(demuxer.daemonError).toBe('Error grabbing logs: x');
+  });
+
+  it('passes a line over the hold limit on in pieces and counts it', async () => {
+    const stream = Buffer.concat([frame(STDOUT, 'aaaa'), frame(STDOUT, 'bbbb'), frame(STDERR, 'x\n'), frame(STDOUT, 'cc\n')]);
+    const { output, cut } = await joined([stream], { holdLimit: 5 });
+    expect(output).toBe('aaaabbbbx\ncc\n');
+    expect(cut).toBe(1);
+  });
+
+  it('passes an unfinished last line on at the end', async () => {
+    expect((await joined([Buffer.concat([frame(STDERR, 'err'), frame(STDOUT, 'out')])])).output).toBe('outerr');
+  });
+
+  describe('timestamps=true: every frame, pieces too, starts with a prefix', () => {
+    const frames = Buffer.concat([
+      frame(STDOUT, `${T1} {"count":8,"dur`),
+      frame(STDERR, `${T2} {"level":"error"}\n`),
+      frame(SYSTEMERR, 'Error grabbing logs: x'),
+      frame(STDOUT, `${T3} ation":"521ms"}\n`),
+      frame(STDOUT, `${T3} `),
+      frame(STDERR, `${T3} last`),
+    ]);
+
+    it('strip: the bytes are what they are without timestamps, each line gets its first piece’s time', async () => {
+      for (const chunks of [[frames], bytes(frames), randomChunks(frames, 7, 13)]) {
+        const r = await joined(chunks, { prefixes: 'strip' });
+        expect(r.output).toBe('{"level":"error"}\n{"count":8,"duration":"521ms"}\nlast');
+        expect(r.times).toEqual([T2, T1, T3]);
+      }
+    });
+
+    it('keep (--timestamps): the prefixes stay in the bytes, the times are theirs', async () => {
+      for (const chunks of [[frames], bytes(frames)]) {
+        const r = await joined(chunks, { prefixes: 'keep' });
+        expect(r.output).toBe(`${T2} {"level":"error"}\n${T1} {"count":8,"dur${T3} ation":"521ms"}\n${T3} ${T3} last`);
+        // The empty stdout entry is a prefix here: an unfinished last line of its own.
+        expect(r.times).toEqual([T2, T1, T3, T3]);
+      }
+    });
+
+    it('a frame without a prefix keeps its bytes and has no time', async () => {
+      const stream = Buffer.concat([frame(STDOUT, 'no prefix here\n'), frame(STDOUT, 'x'.repeat(100) + '\n'), frame(STDOUT, 'short')]);
+      for (const chunks of [[stream], bytes(stream)]) {
+        const r = await joined(chunks, { prefixes: 'strip' });
+        expect(r.output).toBe(`no prefix here\n${'x'.repeat(100)}\nshort`);
+        expect(r.times).toEqual(['', '', '']);
+      }
+    });
+
+    it('a stream cut inside a prefix keeps what arrived of it', async () => {
+      const stream = Buffer.concat([frame(STDOUT, `${T1} ok\n`), frame(STDOUT, `${T2} never`).subarray(0, 8 + 10)]);
+      const r = await joined([stream], { prefixes: 'strip' });
+      expect(r.output).toBe(`ok\n${T2.slice(0, 10)}`);
+      expect(r.demuxer.missingBytes).toBe(T2.length - 10 + ' never'.length);
+    });
   });
 });

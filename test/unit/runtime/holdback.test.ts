@@ -132,24 +132,29 @@ describe('EngineErrorHoldback', () => {
     });
   });
 
-  it('lets everything but the last `limit` bytes through before the stream ends, and asks only at the end', async () => {
+  it('passes every byte on at once but a last line that may be the engine’s error, and asks only at the end', async () => {
     let asked = 0;
-    const holdback = new EngineErrorHoldback(10, async () => {
+    const holdback = new EngineErrorHoldback(64, async () => {
       asked++;
       return true;
     });
     const out: Buffer[] = [];
     holdback.on('data', (b: Buffer) => out.push(b));
-    holdback.write(Buffer.from('0123456789abcdefghij'));
-    holdback.write(Buffer.from('KLMNO'));
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    expect(Buffer.concat(out).toString('utf8')).toBe('0123456789abcde');
+    const settle = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+    holdback.write(Buffer.from('container line\npartial'));
+    await settle();
+    expect(Buffer.concat(out).toString('utf8')).toBe('container line\npartial');
+    holdback.write(Buffer.from(' rest\nErr'));
+    await settle();
+    expect(Buffer.concat(out).toString('utf8')).toBe('container line\npartial rest\n');
+    holdback.write(Buffer.from('or: from the container\nnext\nError: from the CLI\n'));
+    await settle();
+    expect(Buffer.concat(out).toString('utf8')).toBe('container line\npartial rest\nError: from the container\nnext\n');
     expect(asked).toBe(0);
     const ended = new Promise<void>((resolve) => holdback.once('end', resolve));
     holdback.end();
     await ended;
-    expect(Buffer.concat(out).toString('utf8')).toBe('0123456789abcdefghijKLMNO');
-    expect(asked).toBe(1);
-    expect(holdback.engineError).toBeNull();
+    expect(Buffer.concat(out).toString('utf8')).toBe('container line\npartial rest\nError: from the container\nnext\n');
+    expect([asked, holdback.engineError]).toEqual([1, 'Error: from the CLI']);
   });
 });

@@ -137,6 +137,8 @@ describe('parseInspect', () => {
       Tty: true,
       Labels: { a: 'b', c: 'd' },
     },
+    LogPath: '/var/lib/docker/containers/4c85/4c85-json.log',
+    HostConfig: { LogConfig: { Type: 'json-file', Config: {} } },
   };
 
   it('parses a docker inspect object', () => {
@@ -153,6 +155,8 @@ describe('parseInspect', () => {
       startedAt: '2026-11-22T02:01:48.5Z',
       finishedAt: null,
       labels: { a: 'b', c: 'd' },
+      logDriver: 'json-file',
+      logPath: '/var/lib/docker/containers/4c85/4c85-json.log',
       raw: dockerInspect,
     });
   });
@@ -177,6 +181,8 @@ describe('parseInspect', () => {
         FinishedAt: '0001-01-01T00:00:00Z',
       },
       Config: { Tty: false, Labels: null, Image: 'localhost/must-gather-busybox:latest' },
+      // podman's CLI gives no LogPath, only the LogConfig's Path.
+      HostConfig: { LogConfig: { Type: 'k8s-file', Config: null, Path: '/var/lib/containers/storage/overlay-containers/0f1e/userdata/ctr.log' } },
     };
     expect(parseInspect(podmanInspect)).toEqual({
       id: '0f1e2d3c4b5a',
@@ -191,6 +197,8 @@ describe('parseInspect', () => {
       startedAt: '2026-11-22T02:01:47.5+00:00',
       finishedAt: null,
       labels: {},
+      logDriver: 'k8s-file',
+      logPath: '/var/lib/containers/storage/overlay-containers/0f1e/userdata/ctr.log',
       raw: podmanInspect,
     });
   });
@@ -215,6 +223,8 @@ describe('parseInspect', () => {
       startedAt: null,
       finishedAt: null,
       labels: {},
+      logDriver: null,
+      logPath: null,
       raw: {},
     });
   });

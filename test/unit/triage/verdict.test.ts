@@ -211,6 +211,16 @@ describe('toFindingsJson', () => {
         lastError: { line: 3, level: 'error', kind: 'postgres', text: 'ERROR:  relation "audit_events" does not exist', timestamp: null, cause: null, traceLines: null },
         firstWarning: null,
         findings: [{ level: 'error', kind: 'postgres', text: 'ERROR:  relation "audit_events" does not exist', count: 1, firstLine: 3, lastLine: 3 }],
+        templates: {
+          distinct: 3,
+          capped: false,
+          uncounted: 0,
+          top: [
+            { template: 'applying 0006_tenants.sql', count: 1, first: null, last: null },
+            { template: 'applying 0007_audit_buffer.sql', count: 1, first: null, last: null },
+            { template: 'ERROR:  relation "audit_events" does not exist', count: 1, first: null, last: null },
+          ],
+        },
       },
       events: null,
       notes: [],
