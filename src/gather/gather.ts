@@ -5,9 +5,10 @@ import type { CollectContext, Inspection } from './collect.js';
 import { collectSecretLiterals, compileRedaction, REDACTION_MARKER } from '../redact/index.js';
 import type { SelectedContainer } from './select.js';
 import { chooseEngines, findEngines, type EngineListing } from './engines.js';
+import { writeEventsFile, type EventsFileRecord } from './events-file.js';
 import { deadline, type Deadline } from '../_util/deadline.js';
 import { errorMessage, NoEngineError, OutputError } from '../_util/errors.js';
-import { archivePathOf, HTML_FILE, SUMMARY_FILE } from '../run-folder/layout.js';
+import { archivePathOf, EVENTS_FILE, HTML_FILE, SUMMARY_FILE } from '../run-folder/layout.js';
 import { writeManifest, writeRuntimeInfo, type ContainerRecord, type Description, type RuntimeSummary } from '../run-folder/manifest.js';
 import type { RunInfo } from '../run-folder/read-manifest.js';
 import { buildManifest, describeEngine, manifestArguments, type Manifest } from './manifest.js';
@@ -173,7 +174,13 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
   });
   try {
     const { contexts, runtimeFiles } = await prepareEngines(scope, engines, outputDir, { parts, timeline }, descriptions, warnings);
-    const { containers, analyses } = await collectPhase(scope, selected, contexts);
+    // The engines' events are asked for while the logs stream (podman reads its whole event file: ~0.5 s),
+    // up to the time of the inspections the verdict weighs them with.
+    let eventsFile: Promise<EventsFileRecord | null> = Promise.resolve(null);
+    const { containers, analyses } = await collectPhase(scope, selected, contexts, (inspections) => {
+      eventsFile = eventsPhase(scope, outputDir, selected, inspections, warnings);
+    });
+    const events = await eventsFile;
     const interruption = scope.signal.aborted ? scope.abortReason() : null;
     const incomplete = interruption !== null || containers.some((c) => !c.complete);
     // Merged once every log is written, before the verdict: SUMMARY.md says where the first error is in it.
@@ -211,6 +218,7 @@ async function gatherWithin(options: GatherOptions, resolved: ResolvedOptions, l
       incomplete,
       interruption,
       containers,
+      events,
       findings: triage ? (await scope.later.verdict)[3].toFindingsJson(triage) : null,
       testRun: options.testRun ?? null,
       timeline: timelineRecord,
@@ -341,12 +349,14 @@ async function collectPhase(
   scope: RunScope,
   selected: readonly Selected[],
   contexts: ReadonlyMap<DetectedRuntime, CollectContext>,
+  inspected: (inspections: readonly Inspection[]) => void,
 ): Promise<{ containers: ContainerRecord[]; analyses: Map<string, LogAnalysis> }> {
   const { resolved, signal } = scope;
   const { collectContainer, inspectContainer, notCollected } = await scope.later.collect;
   const inspections = await mapPool(selected, resolved.concurrency, ({ engine, container }) =>
     inspectContainer(container, contexts.get(engine) as CollectContext),
   );
+  inspected(inspections);
   const redaction = resolved.redact
     ? compileRedaction({
         literals: collectSecretLiterals(inspections.flatMap((i) => (i.details ? [i.details.raw] : []))),
@@ -364,6 +374,35 @@ async function collectPhase(
     return record;
   });
   return { containers, analyses };
+}
+
+/**
+ * Phase 5b, beside the logs: the engines' events for the collected containers, into events.jsonl (read back by the verdict).
+ * Best effort: an engine that refuses, or a file that cannot be written, is a warning.
+ */
+async function eventsPhase(scope: RunScope, outputDir: string, selected: readonly Selected[], inspections: readonly Inspection[], warnings: string[]): Promise<EventsFileRecord | null> {
+  if (scope.signal.aborted) {
+    warnings.push(`engine events not asked for: ${scope.abortReason()}`);
+    return null;
+  }
+  const sources = new Map<DetectedRuntime, { ids: string[]; earliest: Date | null }>();
+  selected.forEach(({ engine }, i) => {
+    const source = sources.get(engine) ?? { ids: [], earliest: null };
+    sources.set(engine, source);
+    const details = inspections[i]?.details;
+    if (!details) return;
+    source.ids.push(details.id);
+    const created = Date.parse(details.createdAt ?? details.startedAt ?? '');
+    if (!Number.isNaN(created) && (source.earliest === null || created < source.earliest.getTime())) source.earliest = new Date(created);
+  });
+  const record = await writeEventsFile(outputDir, [...sources].map(([engine, s]) => ({ runtime: engine.runtime, ...s })), scope.signal, scope.now(), scope.resolved.containerTimeoutMs).catch(
+    (error: unknown) => {
+      warnings.push(`${EVENTS_FILE} not written: ${errorMessage(error)}`);
+      return null;
+    },
+  );
+  for (const engine of record?.engines ?? []) if (engine.error !== null) warnings.push(`engine events of ${engine.runtime}: ${engine.error}`);
+  return record;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { OutputBase } from '../run-folder/write.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { FindingsJson } from '../triage/findings-json.js';
 import type { EngineListing } from './engines.js';
+import type { EventsFileRecord } from './events-file.js';
 import type { ResolvedOptions } from './options.js';
 
 const MANIFEST_SCHEMA_VERSION = 1;
@@ -52,6 +53,12 @@ export interface Manifest {
    * log stream broken (`container` set; the log was resumed from its last line's time, no line repeated).
    */
   readonly gaps?: readonly RecordingGap[];
+  /**
+   * events.jsonl: its size and sha256, and per engine the span asked for, how many events it gave and why
+   * not (more), if so. Null when the engines were not asked (the run was interrupted) or the file could not
+   * be written; absent from runs that do not ask (older must-gather versions).
+   */
+  readonly events?: EventsFileRecord | null;
   /** What failed and why, machine-readable: the same findings SUMMARY.md shows. Null if triage failed. */
   readonly findings: FindingsJson | null;
   /** The test run's context (framework, failed tests, run key) when called from a test framework, else null. */

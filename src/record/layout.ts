@@ -1,8 +1,5 @@
 import { containerFiles } from '../run-folder/layout.js';
 
-/** Record mode's extra file: every lifecycle event of the service's containers, one JSON object a line. */
-export const EVENTS_FILE = 'events.jsonl';
-
 /**
  * Files of the n-th container that carried a name during a recording: the first keeps `<name>.log`,
  * a later one (the name reused after a removal) gets `<name>-<n>.log`.

@@ -28,7 +28,7 @@ import { errorMessage } from '../_util/errors.js';
 import { linkedSignal, type LinkedSignal } from '../_util/deadline.js';
 import type { GatherWhen } from '../test-run/when.js';
 import { Instance, type RecordedContainer } from './instance.js';
-import { EVENTS_FILE } from './layout.js';
+import { EVENTS_FILE } from '../run-folder/layout.js';
 import { EventWatcher } from './watch.js';
 
 export type { RecordedContainer } from './instance.js';

@@ -2,6 +2,7 @@ import { formatClock, formatDuration, plural } from '../_util/text.js';
 import { formatBytes } from '../_util/units.js';
 import type { LogEvent, LogFinding } from '../triage/analyze.js';
 import { decisiveText, type Evidence } from '../triage/diagnose.js';
+import type { EventMark } from '../triage/events.js';
 import type { MessageTemplate } from '../triage/templates.js';
 import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
 
@@ -58,6 +59,21 @@ export function runHeadline(report: TriageReport): RunHeadline {
         : `${failed} of ${plural(total, 'container')} failed`;
   const extra = notCollected > 0 ? `, ${notCollected} not fully collected` : '';
   return { title: `${report.service}: ${main}${extra}`, failed, notCollected, total };
+}
+
+/** One event mark in words: `die 3`, `oom`, `restart`, `unhealthy` (times added by the caller). */
+export function eventMarkLabel(mark: EventMark): string {
+  if (mark.kind === 'die') return `exit ${mark.exitCode ?? '?'}${mark.byEngine ? ' (stopped by the engine)' : ''}`;
+  if (mark.kind === 'health') return `health ${mark.health ?? '?'}`;
+  return mark.kind;
+}
+
+/** The container's events that mattered, in order: `exit 3 00:11:17 · restart 00:11:17 · …`; '' when none. */
+export function eventsText(c: ContainerTriage, max = 8): string {
+  const marks = c.events?.marks ?? [];
+  const shown = marks.slice(0, max).map((m) => `${eventMarkLabel(m)} ${formatClock(m.time)}`);
+  const more = marks.length - shown.length + (c.events?.omitted ?? 0);
+  return shown.length === 0 ? '' : `${shown.join(' · ')}${more > 0 ? ` · ${more} more` : ''} UTC`;
 }
 
 export function enginesText(report: TriageReport): string {

@@ -1,5 +1,5 @@
 import { formatClock, plural, truncate } from '../_util/text.js';
-import { exitLabel, whenText } from './_summary.js';
+import { eventMarkLabel, exitLabel, whenText } from './_summary.js';
 import { e, href, ms, toneOf, type Tone } from './html-common.js';
 import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
 
@@ -53,7 +53,7 @@ export function timeline(report: TriageReport): string {
   report.containers.forEach((c, i) => containerRow(parts, c, i, scale, asOf));
   errorHistogram(parts, report, scale, plotBottom);
   return `<svg id="timeline" role="img" aria-label="Timeline of container lifetimes" viewBox="0 0 ${W} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">${parts.join('')}</svg>
-<p class="legend"><span class="key bad"></span>failed <span class="key warn"></span>errors in log <span class="key ok"></span>ok <span class="key idle"></span>never started · ◆ exit · <span class="tickkey error"></span>errors <span class="tickkey warning"></span>warnings · times in UTC${
+<p class="legend"><span class="key bad"></span>failed <span class="key warn"></span>errors in log <span class="key ok"></span>ok <span class="key idle"></span>never started · ◆ exit · engine events: ✕ exit ■ OOM kill ○ restart • health · <span class="tickkey error"></span>errors <span class="tickkey warning"></span>warnings · times in UTC${
     report.finishedAt ? `, collected ${formatClock(report.finishedAt)}` : ''
   }</p>`;
 }
@@ -64,6 +64,10 @@ function scaleOf(report: TriageReport, asOf: number | null): TimeScale | null {
   for (const c of report.containers) {
     for (const t of [c.lifetime.createdAt, c.lifetime.startedAt, c.lifetime.finishedAt]) {
       const v = ms(t);
+      if (v !== null) times.push(v);
+    }
+    for (const mark of c.events?.marks ?? []) {
+      const v = ms(mark.time);
       if (v !== null) times.push(v);
     }
     const buckets = c.analysis?.timeline.buckets ?? [];
@@ -115,6 +119,7 @@ function containerRow(parts: string[], c: ContainerTriage, i: number, scale: Tim
     parts.push(`<text class="marker ${tone}" x="${(right ? marker.x + 10 : marker.x - 10).toFixed(1)}" y="${mid + 4}" text-anchor="${right ? 'start' : 'end'}">${e(marker.text)}</text>`);
   }
   errorTicks(parts, c, mid, scale, life);
+  eventMarks(parts, c, mid, scale);
   parts.push('</g>');
 }
 
@@ -147,6 +152,23 @@ function lifeMarks(parts: string[], c: ContainerTriage, tone: Tone, mid: number,
     return { x: markerX, text: 'never started' };
   }
   return null;
+}
+
+/**
+ * The engine's events that mattered (events.jsonl), on the bar: a cross per exit, a filled square for an OOM
+ * kill, a ring per restart, a dot per health change (red when it turned unhealthy).
+ */
+function eventMarks(parts: string[], c: ContainerTriage, mid: number, scale: TimeScale): void {
+  for (const mark of c.events?.marks ?? []) {
+    const t = ms(mark.time);
+    if (t === null) continue;
+    const x = scale.x(t).toFixed(1);
+    const title = `<title>${e(`${eventMarkLabel(mark)} at ${formatClock(mark.time)} UTC`)}</title>`;
+    if (mark.kind === 'die') parts.push(`<path class="ev die" d="M${x} ${mid} m-4 -4 l8 8 m0 -8 l-8 8">${title}</path>`);
+    else if (mark.kind === 'oom') parts.push(`<rect class="ev oom" x="${(Number(x) - 5).toFixed(1)}" y="${mid - 5}" width="10" height="10">${title}</rect>`);
+    else if (mark.kind === 'restart') parts.push(`<circle class="ev restart" cx="${x}" cy="${mid}" r="5">${title}</circle>`);
+    else parts.push(`<circle class="ev health ${mark.health === 'unhealthy' ? 'bad' : 'ok'}" cx="${x}" cy="${mid - 11}" r="3">${title}</circle>`);
+  }
 }
 
 /**

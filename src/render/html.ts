@@ -189,6 +189,8 @@ a{color:#0969da;text-decoration:none} a:hover{text-decoration:underline}
 #timeline .marker{font-size:12px;fill:var(--muted)} #timeline .marker.bad{fill:var(--bad);font-weight:600}
 #timeline .tick{stroke-width:2} #timeline .tick.error{stroke:var(--bad)} #timeline .tick.warning{stroke:var(--warn)}
 #timeline .hist{fill:var(--bad);fill-opacity:.8}
+#timeline .ev.die{stroke:#24292f;stroke-width:2} #timeline .ev.oom{fill:#82071e} #timeline .ev.restart{fill:none;stroke:#24292f;stroke-width:2}
+#timeline .ev.health.bad{fill:var(--bad)} #timeline .ev.health.ok{fill:var(--ok)}
 #timeline .baseline{stroke:var(--line)}
 .legend{color:var(--muted);font-size:12px;margin:6px 0 0}
 .key{display:inline-block;width:14px;height:9px;border-radius:2px;margin:0 4px 0 10px;vertical-align:middle}

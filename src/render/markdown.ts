@@ -8,6 +8,7 @@ import {
   decisiveLines,
   enginesText,
   erringContainers,
+  eventsText,
   exitLabel,
   firstErrorLine,
   isFailed,
@@ -25,6 +26,7 @@ import {
   type ContainerMessages,
   type DecisiveLine,
 } from './_summary.js';
+import { EVENTS_FILE } from '../run-folder/layout.js';
 import type { MessageTemplate } from '../triage/templates.js';
 import type { LogEvent } from '../triage/analyze.js';
 import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
@@ -110,6 +112,8 @@ function problemEntry(c: ContainerTriage, n: number, full: boolean, options: Req
     return [first ? `${head} · ${first.label}: ${codeSpan(shortenLine(first.text, 120))}` : head];
   }
   const lines = [head, `   - ${escapeMarkdown(whenText(c))} · ${escapeMarkdown(countsText(c))}${c.logPath ? ` · ${logRef(c, null, options)}` : ''}`];
+  const events = eventsText(c);
+  if (events !== '') lines.push(`   - events: ${escapeMarkdown(events)}`);
   for (const d of decisive) lines.push(...decisiveBullet(c, d, options));
   return lines;
 }
@@ -161,6 +165,8 @@ function details(c: ContainerTriage, options: Required<MarkdownOptions>): string
   out.push(`${facts.join(' · ')}`, '');
   for (const p of c.problems) out.push(`- **${escapeMarkdown(p.kind)}**: ${escapeMarkdown(p.reason)}`);
   if (c.problems.length > 0) out.push('');
+  const engineEvents = eventsText(c, 40);
+  if (engineEvents !== '') out.push(`Engine events (${EVENTS_FILE}): ${escapeMarkdown(engineEvents)}`, '');
   if (c.health && c.health.lastOutput !== null && c.health.status !== 'healthy') {
     out.push(`Last health check (exit ${c.health.lastExitCode ?? '?'}):`, '', ...fencedBlock(c.health.lastOutput.split('\n').slice(0, 10).map((l) => shortenLine(l, 300))), '');
   }

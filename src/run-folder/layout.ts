@@ -9,6 +9,8 @@ export const SUMMARY_FILE = 'SUMMARY.md';
 export const HTML_FILE = 'index.html';
 /** Every collected container's lines in one time-ordered file (written when a run collects two or more). */
 export const TIMELINE_FILE = 'timeline.log';
+/** The engines' container events for the collected containers, one normalised event a line. */
+export const EVENTS_FILE = 'events.jsonl';
 /** What the test run knew (framework, failed tests), written by the test-framework entry points. */
 export const TEST_RUN_FILE = 'test-run.json';
 const ARCHIVE_SUFFIX = '.tar.gz';

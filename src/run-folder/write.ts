@@ -132,8 +132,8 @@ export async function assertSafeBase(baseDir: string, uid: number | undefined): 
 export interface FileRecord {
   /** Path relative to the run folder. */
   readonly path: string;
-  /** `timeline`: the run's timeline.log (manifest.json's `timeline`), not a container's file. */
-  readonly kind: 'log' | 'inspect' | 'timeline';
+  /** A container's `log` or `inspect` file; `timeline`: the run's timeline.log (manifest.json's `timeline`); `events`: the run's events.jsonl (manifest.json's `events`). */
+  readonly kind: 'log' | 'inspect' | 'timeline' | 'events';
   /** Size and sha256 of the file as written (after redaction and --max-log-size). */
   readonly bytes: number;
   readonly sha256: string;

@@ -12,7 +12,9 @@ import type { ContainerEvent, ContainerEventAction, EventsOptions, RuntimeName }
  *   `OOMKilled: false` after an OOM kill): the kernel's SIGKILL shows only as `die` 137 with no `kill` before.
  * - `podman events --format json`: `Status` `died` with `ContainerExitCode`, `health_status` in a key of that
  *   name, `Time` in RFC 3339 with up to nine digits.
- * Health-check runs show as `exec_*` events every interval on both engines: dropped, their outcome is the
+ * podman 4.3's `health_status` carries the status from before the check it reports (the first failing check
+ * of a `--health-retries 1` container says `starting`, the next `unhealthy`): the verdict trusts inspect's
+ * current health over it. Health-check runs show as `exec_*` events every interval on both engines: dropped, their outcome is the
  * `health_status` event.
  * The types (ContainerEvent, EventsOptions) are in types.ts, beside the ContainerRuntime interface that uses them.
  */
@@ -226,4 +228,35 @@ export async function* readEvents(
     const event = parse(line);
     if (event !== null && (until === null || event.time <= until)) yield event;
   }
+}
+
+const KNOWN_ACTIONS = new Set<string>([...Object.values(ACTIONS), 'other']);
+
+/**
+ * One line of events.jsonl read back (written by any must-gather version, or edited by hand): the event
+ * when it has the fields every event has, else null. Unknown fields are dropped; optional ones are kept
+ * only with the right type.
+ */
+export function parseEventRecord(line: string): ContainerEvent | null {
+  const e = parseObject(line);
+  if (e === null) return null;
+  const time = nonEmptyOrNull(e.time);
+  const id = nonEmptyOrNull(e.id);
+  if (time === null || id === null || (e.runtime !== 'podman' && e.runtime !== 'docker') || typeof e.action !== 'string' || !KNOWN_ACTIONS.has(e.action)) return null;
+  const exitCode = integerOrUndefined(e.exitCode);
+  const signal = integerOrUndefined(e.signal);
+  const health = nonEmptyOrNull(e.health);
+  const engineAction = nonEmptyOrNull(e.engineAction);
+  return {
+    time,
+    runtime: e.runtime,
+    action: e.action as ContainerEventAction,
+    ...(engineAction !== null ? { engineAction } : {}),
+    id,
+    name: nonEmptyOrNull(e.name) ?? '',
+    image: nonEmptyOrNull(e.image),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(signal !== undefined ? { signal } : {}),
+    ...(health !== null ? { health } : {}),
+  };
 }

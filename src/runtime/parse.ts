@@ -93,7 +93,14 @@ export function readState(raw: unknown): RecordedState {
     startedAt: dateOrNull(state.StartedAt),
     finishedAt: dateOrNull(state.FinishedAt),
     error: nonEmptyOrNull(state.Error),
+    memoryLimit: memoryLimitOf(root),
   };
+}
+
+/** `HostConfig.Memory` in bytes (both engines), null for none (0). */
+function memoryLimitOf(root: JsonObject): number | null {
+  const host = isObject(root.HostConfig) ? root.HostConfig : {};
+  return typeof host.Memory === 'number' && host.Memory > 0 ? host.Memory : null;
 }
 
 /**

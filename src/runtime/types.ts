@@ -66,6 +66,8 @@ export interface RecordedState {
   readonly finishedAt: string | null;
   /** The engine's own error for the container (`State.Error`), null when empty. */
   readonly error: string | null;
+  /** The memory limit in bytes (`HostConfig.Memory`, `--memory`), null for none. */
+  readonly memoryLimit: number | null;
 }
 
 /** The container's last health check, as the engine recorded it (see `readHealth` in parse.ts). */

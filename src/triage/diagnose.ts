@@ -1,7 +1,9 @@
 import type { ContainerRecord } from '../run-folder/manifest.js';
 import { readHealth, readState } from '../runtime/parse.js';
 import type { HealthStatus } from '../runtime/types.js';
-import { plural } from '../_util/text.js';
+import { formatClock, plural } from '../_util/text.js';
+import { formatBytes } from '../_util/units.js';
+import type { EventHistory } from './events.js';
 import { shortenLine } from './salient.js';
 import type { LogAnalysis, LogEvent } from './analyze.js';
 import { byName } from '../_util/order.js';
@@ -57,6 +59,8 @@ export interface Diagnosis {
   readonly problems: readonly Problem[];
   readonly lifetime: Lifetime;
   readonly health: HealthStatus | null;
+  /** What the engine's events (events.jsonl) said of the container, or null when there are none. */
+  readonly events: EventHistory | null;
 }
 
 const SIGNALS: Readonly<Record<number, readonly [string, string]>> = {
@@ -141,16 +145,53 @@ function problem(container: string, kind: ProblemKind, reason: string, evidence:
 }
 
 /**
- * Diagnose one container. `inspect` is its raw inspect object (or null when it was not collected), `asOf`
- * the time of the run, used as "now" for containers still running.
+ * Why the container was killed, from its events: an `oom` event, or a SIGKILL (137) the engine did not send
+ * (no kill or stop event since it started: the kernel's OOM killer, podman 4.3 sending no oom event and
+ * recording `OOMKilled: false`). Null when the events do not tell.
  */
-export function diagnose(record: ContainerRecord, inspect: unknown, analysis: LogAnalysis | null, asOf: string | null): Diagnosis {
+function killFromEvents(events: EventHistory | null, exitCode: number | null, memoryLimit: number | null): { kind: 'oom' | 'killed'; reason: string } | null {
+  if (events === null) return null;
+  const code = exitCode ?? events.lastExit?.exitCode ?? 137;
+  if (events.oomAt !== null) return { kind: 'oom', reason: `exit ${code} — killed for using too much memory (the engine's oom event at ${formatClock(events.oomAt)} UTC)` };
+  const last = events.lastExit;
+  if (last === null || last.exitCode !== 137 || exitCode !== 137) return null;
+  const at = formatClock(last.time);
+  if (last.byEngine === true) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC by the engine (kill or stop)` };
+  if (memoryLimit !== null) {
+    return { kind: 'oom', reason: `exit 137 — out of memory (SIGKILL at ${at} UTC under its ${formatBytes(memoryLimit)} memory limit, with no kill or stop by the engine before it)` };
+  }
+  return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC, not by the engine (no kill or stop before it): likely out of memory` };
+}
+
+/** `exits 3 at 00:11:17, 3 at 00:11:18` for the restart problem, from the events' die marks. */
+function exitsText(events: EventHistory | null): string {
+  const exits = (events?.marks ?? []).filter((m) => m.kind === 'die');
+  if (exits.length === 0) return '';
+  const shown = exits.slice(-5).map((m) => `${m.exitCode ?? '?'} at ${formatClock(m.time)}`);
+  return ` — exits ${exits.length > 5 ? '…, ' : ''}${shown.join(', ')} UTC`;
+}
+
+/**
+ * A container whose health, by its last health event, is unhealthy: inspect keeps only the current check
+ * (and nothing once it stopped). A container that recovered is no problem; its changes still show as marks.
+ */
+function healthFromEvents(events: EventHistory | null): string | null {
+  const changes = (events?.marks ?? []).filter((m) => m.kind === 'health');
+  if (events?.unhealthyAt == null || changes.at(-1)?.health !== 'unhealthy') return null;
+  return `turned unhealthy at ${formatClock(events.unhealthyAt)} UTC (health: ${changes.slice(-6).map((m) => `${m.health} ${formatClock(m.time)}`).join(' → ')})`;
+}
+
+/**
+ * Diagnose one container. `inspect` is its raw inspect object (or null when it was not collected), `asOf`
+ * the time of the run, used as "now" for containers still running; `events` what events.jsonl says of it.
+ */
+export function diagnose(record: ContainerRecord, inspect: unknown, analysis: LogAnalysis | null, asOf: string | null, events: EventHistory | null = null): Diagnosis {
   // The record wins; the inspect object fills in what an older manifest did not record.
   const recorded = readState(inspect);
   const status = (record.state || recorded.status).toLowerCase();
   const exitCode = record.exitCode ?? recorded.exitCode;
   const oomKilled = record.oomKilled || recorded.oomKilled;
-  const restartCount = record.restartCount || recorded.restartCount;
+  const restartCount = Math.max(record.restartCount || recorded.restartCount, events?.restarts ?? 0);
   const startedAt = record.startedAt ?? recorded.startedAt;
   const terminated = TERMINATED.has(status);
   const restarting = status === 'restarting' || recorded.restarting;
@@ -171,8 +212,15 @@ export function diagnose(record: ContainerRecord, inspect: unknown, analysis: Lo
   const name = record.name;
   const problems: Problem[] = [];
 
-  if (oomKilled) {
+  const killed = terminated || restarting ? killFromEvents(events, exitCode, recorded.memoryLimit) : null;
+  // The event's words when there is an oom event, or when only the events tell; else inspect's.
+  const oomByEvents = killed?.kind === 'oom' && (events?.oomAt != null || !oomKilled);
+  if (oomByEvents) {
+    problems.push(problem(name, 'oom', (killed as { reason: string }).reason, evidence));
+  } else if (oomKilled) {
     problems.push(problem(name, 'oom', describeExit(exitCode ?? 137, true), evidence));
+  } else if (killed !== null) {
+    problems.push(problem(name, killed.kind, killed.reason, evidence));
   } else if ((terminated || restarting) && exitCode !== null && exitCode !== 0) {
     problems.push(problem(name, isSignalExit(exitCode) ? 'killed' : 'exited', describeExit(exitCode), evidence));
   } else if (status === 'dead') {
@@ -181,9 +229,9 @@ export function diagnose(record: ContainerRecord, inspect: unknown, analysis: Lo
 
   if (restarting) {
     const last = exitCode !== null && exitCode !== 0 ? `, last exit ${exitCode}` : '';
-    problems.push(problem(name, 'restarting', `restarting — restarted ${plural(restartCount, 'time')}${last}`, evidence));
+    problems.push(problem(name, 'restarting', `restarting — restarted ${plural(restartCount, 'time')}${last}${exitsText(events)}`, evidence));
   } else if (restartCount > 0) {
-    problems.push(problem(name, 'restarting', `restarted ${plural(restartCount, 'time')}`, evidence));
+    problems.push(problem(name, 'restarting', `restarted ${plural(restartCount, 'time')}${exitsText(events)}`, evidence));
   }
 
   if (health !== null && running) {
@@ -199,11 +247,15 @@ export function diagnose(record: ContainerRecord, inspect: unknown, analysis: Lo
         : null;
     if (health.status === 'unhealthy') {
       const streak = health.failingStreak > 1 ? `health check failed ${health.failingStreak} times in a row` : 'last health check failed';
-      problems.push(problem(name, 'unhealthy', `unhealthy — ${streak}`, check ?? evidence));
+      const since = events?.unhealthyAt == null ? '' : ` (first unhealthy at ${formatClock(events.unhealthyAt)} UTC)`;
+      problems.push(problem(name, 'unhealthy', `unhealthy — ${streak}${since}`, check ?? evidence));
     } else if (health.status === 'starting' && (health.failingStreak > 0 || (health.lastExitCode ?? 0) !== 0)) {
       problems.push(problem(name, 'unhealthy', `never turned healthy — still starting, health check failed ${plural(Math.max(health.failingStreak, 1), 'time')}`, check ?? evidence));
     }
   }
+
+  const unhealthyOnce = healthFromEvents(events);
+  if (unhealthyOnce !== null && !problems.some((p) => p.kind === 'unhealthy')) problems.push(problem(name, 'unhealthy', unhealthyOnce, evidence));
 
   if (neverStarted) {
     problems.push(problem(name, 'never-started', `never started (${status || 'no state'})`, engineEvidence ?? evidence));
@@ -214,7 +266,7 @@ export function diagnose(record: ContainerRecord, inspect: unknown, analysis: Lo
   }
 
   problems.sort((a, b) => a.severity - b.severity);
-  return { problems, lifetime, health };
+  return { problems, lifetime, health, events };
 }
 
 /** Order problems of different containers: worst kind first; of one kind, the container that stopped first. */

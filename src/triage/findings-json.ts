@@ -1,6 +1,7 @@
 /** The verdict in machine-readable form: manifest.json's `findings`, the same findings SUMMARY.md shows. */
 import type { LogEvent } from './analyze.js';
 import type { Evidence, HealthStatus, Lifetime, Problem } from './diagnose.js';
+import type { EventHistory } from './events.js';
 import type { TriageReport } from './verdict.js';
 
 const FINDINGS_SCHEMA_VERSION = 1;
@@ -48,6 +49,13 @@ interface ContainerFindingsJson {
       readonly top: readonly { readonly template: string; readonly count: number; readonly first: string | null; readonly last: string | null }[];
     };
   } | null;
+  /**
+   * What the engine's events (events.jsonl) said: `oomAt` (the oom event), `exits` and `restarts` counted,
+   * `unhealthyAt`, and `marks` — each die (exit code; `byEngine`: after a kill or stop the engine sent), oom,
+   * restart and health change, in order (at most 100; `omitted` counts the rest). Null when the run has no
+   * events of the container. Added with engine events; absent from older manifests.
+   */
+  readonly events: Omit<EventHistory, 'lastExit'> | null;
   readonly notes: readonly string[];
 }
 
@@ -108,6 +116,7 @@ export function toFindingsJson(report: TriageReport): FindingsJson {
                 top: a.templates.templates.slice(0, TEMPLATES_IN_JSON).map(({ template, count, first, last }) => ({ template, count, first, last })),
               },
             },
+      events: c.events === null ? null : { marks: c.events.marks, omitted: c.events.omitted, oomAt: c.events.oomAt, exits: c.events.exits, restarts: c.events.restarts, unhealthyAt: c.events.unhealthyAt },
       notes: c.notes,
     };
   });

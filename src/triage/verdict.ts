@@ -1,11 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { containerFiles } from '../run-folder/layout.js';
+import { containerFiles, EVENTS_FILE } from '../run-folder/layout.js';
 import type { ContainerRecord } from '../run-folder/manifest.js';
 import type { FileRecord } from '../run-folder/write.js';
 import { readManifest, type EngineInfo, type RunInfo, type TimelineRef } from '../run-folder/read-manifest.js';
 import { analyzeLogFile, type LogAnalysis } from './analyze.js';
 import { compareProblems, diagnose, type HealthStatus, type Lifetime, type Problem } from './diagnose.js';
+import { historyKey, readEventHistories, type EventHistory } from './events.js';
 import { byName } from '../_util/order.js';
 
 /*
@@ -25,6 +26,8 @@ export interface ContainerTriage {
   readonly problems: readonly Problem[];
   readonly lifetime: Lifetime;
   readonly health: HealthStatus | null;
+  /** What the engine's events said of it (events.jsonl), or null when the run has none for it. */
+  readonly events: EventHistory | null;
   /** Why some of this container's evidence could not be read back. */
   readonly notes: readonly string[];
 }
@@ -55,13 +58,14 @@ export interface ContainerEvidence {
   readonly analysis: LogAnalysis | null;
   readonly logPath: string | null;
   readonly inspectPath: string | null;
+  readonly events?: EventHistory | null;
   readonly notes?: readonly string[];
 }
 
 /** Judge a run from evidence already read. Pure. */
 export function buildReport(outputDir: string, run: RunInfo, evidence: readonly ContainerEvidence[]): TriageReport {
   const containers: ContainerTriage[] = evidence.map((e) => {
-    const { problems, lifetime, health } = diagnose(e.record, e.inspect, e.analysis, run.finishedAt);
+    const { problems, lifetime, health, events } = diagnose(e.record, e.inspect, e.analysis, run.finishedAt, e.events ?? null);
     return {
       record: e.record,
       logPath: e.logPath,
@@ -70,6 +74,7 @@ export function buildReport(outputDir: string, run: RunInfo, evidence: readonly 
       problems,
       lifetime,
       health,
+      events,
       notes: e.notes ?? [],
     };
   });
@@ -151,8 +156,18 @@ async function readEvidence(dir: string, record: ContainerRecord, known: Readonl
  */
 export async function triageRun(dir: string, run: RunInfo, records: readonly ContainerRecord[], analyses: ReadonlyMap<string, LogAnalysis> = new Map()): Promise<TriageReport> {
   const evidence: ContainerEvidence[] = [];
+  // A run-level failure (rare: the file is there but unreadable), told with each container it leaves unexplained.
+  const runNotes: string[] = [];
+  const histories = await readEventHistories(join(dir, EVENTS_FILE), new Set(records.map((r) => historyKey(r.runtime, r.id)))).catch((error: unknown) => {
+    runNotes.push(`${EVENTS_FILE} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  });
   // One log at a time: analysis is CPU-bound, and memory stays that of one log.
-  for (const record of records) evidence.push(await readEvidence(dir, record, analyses));
+  for (const record of records) {
+    const e = await readEvidence(dir, record, analyses);
+    const notes = [...(e.notes ?? []), ...runNotes];
+    evidence.push({ ...e, events: histories?.get(historyKey(record.runtime, record.id)) ?? null, notes });
+  }
   return buildReport(dir, run, evidence);
 }
 

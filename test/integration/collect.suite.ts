@@ -47,7 +47,7 @@ export function collectionSuite(name: RuntimeName, transport: TransportName): vo
       // timeline.log: with two or more containers whose engine gave line times (podman's CLI gives none: then a warning says so).
       const timed = scenario.members.length >= 2 && !result.warnings.some((w) => w.startsWith('timeline.log not written: none of the containers'));
       const timeline = timed ? ['timeline.log'] : [];
-      const expectedFiles = ['manifest.json', 'runtime.json', 'SUMMARY.md', 'index.html', ...timeline, ...scenario.members.flatMap((m) => [`${m.name}.log`, `${m.name}_inspect.json`])];
+      const expectedFiles = ['manifest.json', 'runtime.json', 'SUMMARY.md', 'index.html', 'events.jsonl', ...timeline, ...scenario.members.flatMap((m) => [`${m.name}.log`, `${m.name}_inspect.json`])];
       expect(readdirSync(dir).sort()).toEqual(expectedFiles.sort());
     });
 

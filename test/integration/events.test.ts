@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { gather, type GatherResult } from '../../src/index.js';
 import { detectRuntime } from '../../src/runtime/detect.js';
 import type { ContainerEvent, RuntimeName, TransportName } from '../../src/runtime/types.js';
-import { describeWithEngine, engine, ENGINES, removeContainers, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
+import { describeWithEngine, engine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 
 /** The containers of one service whose lives the events must tell. */
 interface EventScenario {
@@ -61,6 +64,18 @@ function story(events: readonly ContainerEvent[], name: string): string[] {
   return events.filter((e) => e.name === name).map((e) => (e.exitCode === undefined ? e.action : `${e.action}:${e.exitCode}`));
 }
 
+/** events.jsonl of a run, parsed. */
+function eventsFile(result: GatherResult): ContainerEvent[] {
+  return readFileSync(join(result.outputDir as string, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ContainerEvent);
+}
+
+interface FindingsOf {
+  containers: { name: string; problems: { kind: string; reason: string }[]; events: { oomAt: string | null; exits: number; restarts: number; marks: { kind: string; exitCode?: number }[] } | null }[];
+}
+
 for (const name of ENGINES) {
   describeWithEngine(name, 'engine events over both transports', () => {
     let scenario: EventScenario;
@@ -116,6 +131,44 @@ for (const name of ENGINES) {
         });
         expect(String(await following)).toMatch(/EngineCancelledError: .*events.* was cancelled/);
         expect(seen.at(-1)).toMatchObject({ action: 'kill', name: idle, runtime: name });
+      }
+    });
+
+    it('a snapshot writes events.jsonl and judges the OOM kill and the restarts by it, over both transports', async () => {
+      const { service } = scenario;
+      const [api, cli] = await Promise.all(
+        (['api', 'cli'] as const).map((transport) => gather({ service, runtime: name, transport, outputDir: tempDir(), env: process.env })),
+      );
+      const withoutWord = (events: ContainerEvent[]) => events.map(({ engineAction: _w, ...e }) => e);
+      const events = eventsFile(api as GatherResult);
+      expect(withoutWord(eventsFile(cli as GatherResult))).toEqual(withoutWord(events));
+      const oom = `${service}_oom_test`;
+      const crash = `${service}_crash_test`;
+      expect(story(events, oom)).toEqual(expect.arrayContaining(name === 'docker' ? ['create', 'start', 'oom', 'die:137'] : ['create', 'start', 'die:137']));
+      expect(story(events, crash).filter((s) => s.startsWith('die'))).toEqual(['die:3', 'die:3', 'die:3']);
+
+      for (const result of [api, cli] as GatherResult[]) {
+        const dir = result.outputDir as string;
+        const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { events: { path: string; bytes: number; engines: { runtime: string; events: number; error: string | null }[] }; findings: FindingsOf };
+        expect(manifest.events).toMatchObject({ path: 'events.jsonl', kind: 'events', bytes: readFileSync(join(dir, 'events.jsonl')).length });
+        expect(manifest.events.engines).toEqual([expect.objectContaining({ runtime: name, events: events.length, error: null })]);
+        const inspect = JSON.parse(readFileSync(join(dir, `${oom}_inspect.json`), 'utf8')) as { State: { OOMKilled: boolean } } | { State: { OOMKilled: boolean } }[];
+        // podman 4.3 records no OOM kill; docker does. The verdict is out of memory on both, because of the events.
+        expect((Array.isArray(inspect) ? inspect[0] : inspect)?.State.OOMKilled).toBe(name === 'docker');
+        const oomFindings = manifest.findings.containers.find((c) => c.name === oom);
+        expect(oomFindings?.problems[0]?.kind).toBe('oom');
+        expect(oomFindings?.problems[0]?.reason).toMatch(name === 'docker' ? /too much memory \(the engine's oom event at \d\d:\d\d:\d\d UTC\)/ : /^exit 137 — out of memory \(SIGKILL at \d\d:\d\d:\d\d UTC under its 20\.0 MiB memory limit, with no kill or stop by the engine before it\)$/);
+        expect(oomFindings?.events).toMatchObject({ exits: 1, restarts: 0, oomAt: name === 'docker' ? expect.any(String) : null });
+        const crashFindings = manifest.findings.containers.find((c) => c.name === crash);
+        expect(crashFindings?.events).toMatchObject({ exits: 3, restarts: 2 });
+        expect(crashFindings?.problems.map((p) => p.reason)).toContainEqual(expect.stringMatching(/^restarted 2 times — exits 3 at \d\d:\d\d:\d\d, 3 at \d\d:\d\d:\d\d, 3 at \d\d:\d\d:\d\d UTC$/));
+        const summary = readFileSync(join(dir, 'SUMMARY.md'), 'utf8');
+        expect(summary).toMatch(new RegExp(`\\*\\*${oom}\\*\\* — exit 137 — (killed for using too much memory|out of memory)`));
+        expect(summary).toMatch(/ {3}- events: exit 3 \d\d:\d\d:\d\d · restart \d\d:\d\d:\d\d · exit 3 \d\d:\d\d:\d\d · restart \d\d:\d\d:\d\d · exit 3 \d\d:\d\d:\d\d UTC/);
+        const html = readFileSync(join(dir, 'index.html'), 'utf8');
+        expect(html.match(/class="ev die"/g)).toHaveLength(4);
+        expect(html.match(/class="ev restart"/g)).toHaveLength(2);
+        expect(html.match(/class="ev oom"/g) ?? []).toHaveLength(name === 'docker' ? 1 : 0);
       }
     });
   });

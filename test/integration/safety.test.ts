@@ -214,7 +214,7 @@ for (const name of ENGINES) {
       };
       const files = walk(dir);
       expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(
-        ['SUMMARY.md', 'index.html', 'manifest.json', 'runtime.json', `${c.secrets}.log`, `${c.secrets}_inspect.json`].sort(),
+        ['SUMMARY.md', 'index.html', 'manifest.json', 'runtime.json', 'events.jsonl', `${c.secrets}.log`, `${c.secrets}_inspect.json`].sort(),
       );
       const found = [
         ...files.flatMap((f) => leaks(f, readFileSync(f))),
@@ -341,7 +341,8 @@ for (const name of ENGINES) {
       expect(statSync(base).mode & 0o777).toBe(0o700);
       expect(statSync(dir).mode & 0o777).toBe(0o700);
       const files = walk(dir);
-      expect(files.length).toBe(6);
+      // The container's log and inspect JSON, manifest.json, runtime.json, SUMMARY.md, index.html, events.jsonl.
+      expect(files.length).toBe(7);
       for (const f of files) expect({ file: f, mode: (statSync(f).mode & 0o777).toString(8) }).toEqual({ file: f, mode: '600' });
       expect((statSync(archive).mode & 0o777).toString(8)).toBe('600');
       expect(readdirSync(base).sort()).toEqual([dir.slice(base.length + 1), archive.slice(base.length + 1)].sort());

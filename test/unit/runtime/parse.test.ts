@@ -341,13 +341,14 @@ describe('inspectRoot', () => {
 });
 
 describe('readState', () => {
-  const none = { status: '', exitCode: null, oomKilled: false, restarting: false, restartCount: 0, createdAt: null, startedAt: null, finishedAt: null, error: null };
+  const none = { status: '', exitCode: null, oomKilled: false, restarting: false, restartCount: 0, createdAt: null, startedAt: null, finishedAt: null, error: null, memoryLimit: null };
 
   it('reads docker’s inspect object', () => {
     const docker = {
       Created: '2026-11-22T02:01:48.1Z',
       RestartCount: 3,
       State: { Status: 'restarting', Restarting: true, OOMKilled: false, ExitCode: 1, Error: '', StartedAt: '2026-11-22T02:01:49Z', FinishedAt: '2026-11-22T02:01:50Z' },
+      HostConfig: { Memory: 20971520 },
     };
     expect(readState(docker)).toEqual({
       status: 'restarting',
@@ -359,6 +360,7 @@ describe('readState', () => {
       startedAt: '2026-11-22T02:01:49Z',
       finishedAt: '2026-11-22T02:01:50Z',
       error: null,
+      memoryLimit: 20971520,
     });
   });
 
@@ -366,6 +368,8 @@ describe('readState', () => {
     const podman = [
       {
         Created: '2026-11-22T02:01:47.000000001+00:00',
+        // podman writes 0 for no limit, as docker does.
+        HostConfig: { Memory: 0 },
         State: { Status: 'Created', ExitCode: 0, OOMKilled: false, Error: 'crun: executable file `nope` not found', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
       },
     ];

@@ -222,6 +222,7 @@ describe('toFindingsJson', () => {
           ],
         },
       },
+      events: null,
       notes: [],
     });
     const service = json.containers.find((c) => c.name === 'datastorage-service-test');
