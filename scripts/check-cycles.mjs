@@ -10,11 +10,13 @@ import ts from 'typescript';
 
 // Layer of a file: its first folder under src/ (`index.ts` for the root file). ALLOWED lists, for each
 // layer, the other layers its files may import; a layer may always import its own files.
-// From high to low: index, cli, integrations, test-run, gather, {render, run-folder, triage, redact, runtime}, _util.
+// From high to low: index, cli, integrations, record, test-run, gather, {render, run-folder, triage, redact, runtime}, _util.
 const ALLOWED = {
-  'index.ts': ['cli', 'integrations', 'test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
-  cli: ['integrations', 'test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
-  integrations: ['test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
+  'index.ts': ['cli', 'integrations', 'record', 'test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
+  cli: ['integrations', 'record', 'test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
+  integrations: ['record', 'test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
+  // Record mode follows a run and writes what gather writes; it shares test-run's `when` choices.
+  record: ['test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
   'test-run': ['gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
   gather: ['render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
   // The middle layers, in their own order: render shows triage's report of a run folder; triage reads a

@@ -5,6 +5,7 @@ import { ExitCode } from './exit-codes.js';
 import { gather, type GatherResult } from '../gather/gather.js';
 import { gatherForTests } from '../test-run/gather-for-tests.js';
 import { shouldGather } from '../test-run/decision.js';
+import { isRecorded, RECORDING_ENV } from '../test-run/recording-marker.js';
 import type { GatherOptions, ProgressEvent } from '../gather/options.js';
 import { renderDigest } from '../render/digest.js';
 import { githubActions } from '../render/github.js';
@@ -94,9 +95,11 @@ export async function gatherFromCli(service: string, components: string[], flags
         env: io.env,
       })
     : null;
-  if (decision && !decision.gather) {
-    io.stderr(`${paint.dim('must-gather:')} ${decision.reason}; nothing gathered\n`);
-    if (flags.json) io.stdout(JSON.stringify({ skipped: true, reason: decision.reason }) + '\n');
+  // A suite's own --if-failed step inside `must-gather record … -- <command>`: the recording keeps the run.
+  const skipReason = decision && !decision.gather ? decision.reason : decision && isRecorded(service, io.env) ? `${service} is being recorded (${RECORDING_ENV})` : null;
+  if (skipReason !== null) {
+    io.stderr(`${paint.dim('must-gather:')} ${skipReason}; nothing gathered\n`);
+    if (flags.json) io.stdout(JSON.stringify({ skipped: true, reason: skipReason }) + '\n');
     return ExitCode.OK;
   }
   const run = (options: GatherOptions): Promise<GatherResult> =>

@@ -1,0 +1,9 @@
+import { service } from '../../containers.js';
+
+export default {
+  testMatch: ['<rootDir>/*.test.cjs'],
+  globalSetup: '<rootDir>/global-setup.js',
+  globalTeardown: '<rootDir>/global-teardown.js',
+  // Tells the globalTeardown whether the run failed; while the recording runs, it gathers nothing itself.
+  reporters: ['default', ['must-gather/jest', { service }]],
+};
