@@ -9,6 +9,7 @@ export default defineConfig({
   test: {
     root: import.meta.dirname,
     include: ['*.test.js'],
+    testTimeout: 30_000, // the worker's test starts a container and waits for it
     // First: its setup starts recording before ../global-setup.js starts the containers, and its teardown
     // (vitest runs teardowns in reverse) stops it after they are removed.
     globalSetup: ['./record.js', '../global-setup.js'],
