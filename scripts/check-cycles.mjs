@@ -15,7 +15,7 @@ const ALLOWED = {
   'index.ts': ['cli', 'integrations', 'record', 'test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
   cli: ['integrations', 'record', 'test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
   integrations: ['record', 'test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
-  // Record mode follows a run and writes what gather writes; it shares test-run's `when` choices.
+  // record mode follows a run live; it decides when to keep a run as test-run does (when.ts).
   record: ['test-run', 'gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
   'test-run': ['gather', 'render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],
   gather: ['render', 'triage', 'run-folder', 'redact', 'runtime', '_util'],

@@ -36,7 +36,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .option('-c, --container <name>', 'also follow this exact container name or ID (repeatable)', collectRepeatable)
     .option('-l, --label <key=value>', 'also follow containers with this label (repeatable)', collectRepeatable)
     .addOption(new Option('-r, --runtime <runtime>', 'container engine (default: auto)').choices(RUNTIME_CHOICES))
-    .addOption(new Option('--transport <transport>', 'record watches over the Engine API only for now (default: auto)').choices(TRANSPORT_CHOICES))
+    .addOption(new Option('--transport <transport>', 'how to reach the engine: its Engine API socket or its CLI (default: auto)').choices(TRANSPORT_CHOICES))
     .option('-o, --output-dir <dir>', 'base folder for run folders')
     .option('--archive', 'also write <run folder>.tar.gz beside the folder')
     .addOption(new Option('--when <when>', 'on-failure: keep the folder only when the command fails; always: keep it anyway').choices(['on-failure', 'always']).default('on-failure'))
@@ -54,7 +54,6 @@ export async function runRecord(argv: readonly string[], io: CliIo): Promise<num
   let exitCode = 0;
   const run = async (service: string, components: string[], flags: RecordFlags): Promise<void> => {
     if (command.length === 0) throw new UsageError('record needs the test command after --, e.g. must-gather record myservice -- make test');
-    if (flags.transport === 'cli') throw new UsageError('record does not support --transport cli yet: it watches over the Engine API socket');
     exitCode = await recordCommand(service, components, flags, command, io);
   };
   const code = await runProgram(buildProgram(io, run), own, io, () => exitCode);
@@ -73,7 +72,7 @@ async function recordCommand(service: string, components: string[], flags: Recor
       ...(flags.container ? { containers: flags.container } : {}),
       ...(flags.label ? { labels: flags.label } : {}),
       ...(flags.runtime ? { runtime: flags.runtime } : {}),
-      transport: 'api',
+      ...(flags.transport ? { transport: flags.transport } : {}),
       ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
       archive: flags.archive === true,
       redact: flags.redact !== false,

@@ -57,6 +57,34 @@ function analysisTap(path: string, into: Map<string, LogAnalysis>): Transform {
   });
 }
 
+/** A log's way to its file, and what its stages record in the log's FileRecord once it is written. */
+export interface LogStages {
+  readonly transforms: readonly Transform[];
+  fileFields(): Pick<FileRecord, 'redactions' | 'cutBytes'>;
+}
+
+/**
+ * The stages every log passes through, gather's and record's alike: redaction, the size limit, the triage
+ * analysis and the archive's compression, in that order (redact before cutting, so a cut never leaves half
+ * a secret that no rule recognises; analyse and pack exactly the bytes written).
+ */
+export function logStages(
+  path: string,
+  options: Pick<CollectContext, 'redaction' | 'maxLogBytes' | 'analyses' | 'archive'>,
+): LogStages {
+  const redactor = options.redaction ? createRedactor(options.redaction) : null;
+  const limiter = options.maxLogBytes !== null ? createSizeLimiter(options.maxLogBytes) : null;
+  const analysis = options.analyses ? analysisTap(path, options.analyses) : null;
+  const packing = options.archive ? options.archive.tap(path) : null;
+  return {
+    transforms: [redactor, limiter, analysis, packing].filter((t): t is NonNullable<typeof t> => t !== null),
+    fileFields: () => ({
+      ...(redactor ? { redactions: redactor.counts() } : {}),
+      ...(limiter && limiter.cutBytes() > 0 ? { cutBytes: limiter.cutBytes() } : {}),
+    }),
+  };
+}
+
 /** What inspecting a container gave: its details, or why there are none. */
 export type Inspection = { readonly details: ContainerDetails; readonly error: null } | { readonly details: null; readonly error: unknown };
 
@@ -157,15 +185,10 @@ async function collectWithin(
   try {
     const log = ctx.runtime.logs({ id: details.id, tty: details.tty }, ctx.logs, signal);
     const { stream, finished } = log;
-    // Redact before cutting, so a cut never leaves half a secret that no rule recognises.
-    const redactor = ctx.redaction ? createRedactor(ctx.redaction) : null;
-    const limiter = ctx.maxLogBytes !== null ? createSizeLimiter(ctx.maxLogBytes) : null;
-    const analysis = ctx.analyses ? analysisTap(logPath, ctx.analyses) : null;
-    const packing = ctx.archive ? ctx.archive.tap(logPath) : null;
-    const stages = [redactor, limiter, analysis, packing].filter((t): t is NonNullable<typeof t> => t !== null);
+    const stages = logStages(logPath, ctx);
     // Written and hashed in one pass; the engine's failure (if any) is known once the stream has ended,
     // and whatever arrived before it is kept: it is evidence.
-    const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages);
+    const file = await writeStreamToFile(stream, ctx.dir, logPath, 'log', stages.transforms);
     await finished.catch((error: unknown) => {
       logError = error;
     });
@@ -173,8 +196,7 @@ async function collectWithin(
     files.push({
       ...file,
       source: log.source(),
-      ...(redactor ? { redactions: redactor.counts() } : {}),
-      ...(limiter && limiter.cutBytes() > 0 ? { cutBytes: limiter.cutBytes() } : {}),
+      ...stages.fileFields(),
       ...(linesCut > 0 ? { linesCut } : {}),
     });
   } catch (error) {

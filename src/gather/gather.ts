@@ -58,8 +58,8 @@ export interface GatherResult {
   readonly finishedAt: string;
 }
 
-/** Judge the collected containers and write SUMMARY.md and index.html beside their files. */
-async function writeTriage(outputDir: string, run: RunInfo, containers: readonly ContainerRecord[], analyses: ReadonlyMap<string, LogAnalysis>): Promise<TriageReport> {
+/** Judge the collected containers and write SUMMARY.md and index.html beside their files (record mode too). */
+export async function writeTriage(outputDir: string, run: RunInfo, containers: readonly ContainerRecord[], analyses: ReadonlyMap<string, LogAnalysis>): Promise<TriageReport> {
   const report = await triageRun(outputDir, run, containers, analyses);
   await writeNewFile(join(outputDir, SUMMARY_FILE), renderSummaryMarkdown(report));
   await writeNewFile(join(outputDir, HTML_FILE), renderHtml(report));
@@ -100,7 +100,7 @@ interface RunScope {
 }
 
 /** manifest.json but for what is known only at the end of the run. */
-type ManifestFields = Omit<Manifest, 'schemaVersion' | 'tool' | 'archive' | 'warnings' | 'finishedAt'>;
+export type ManifestFields = Omit<Manifest, 'schemaVersion' | 'tool' | 'archive' | 'warnings' | 'finishedAt'>;
 
 /** The result fields known once the engines have listed their containers. */
 type ListedFields = Pick<GatherResult, 'service' | 'runtime' | 'runtimes' | 'available' | 'engines' | 'missing' | 'startedAt'>;
@@ -226,7 +226,7 @@ function nothingMatched(scope: RunScope, listed: ListedFields, warnings: readonl
  * Phase 3: the run folder, created only now that there is something to put in it — and so is the base
  * folder: the one asked for, or, when only the default was and it belongs to another user, this user's own.
  */
-async function openRunFolder(scope: RunScope, selected: readonly Selected[]): Promise<{ outputDir: string; base: OutputBase }> {
+export async function openRunFolder(scope: Pick<RunScope, 'resolved' | 'progress' | 'startedAt'>, selected: readonly Pick<Selected, 'container'>[]): Promise<{ outputDir: string; base: OutputBase }> {
   const { resolved } = scope;
   const base = await chooseOutputBase(resolved.outputDir, resolved.outputDirSource);
   if (base.fallback !== null) scope.progress({ type: 'output-base', dir: base.dir, requested: base.requested, reason: base.fallback });
@@ -316,8 +316,8 @@ async function collectPhase(
  * Phase 6: manifest.json, then the archive. An archive that fails leaves the evidence as it is and a
  * manifest that says there is no archive.
  */
-async function writeManifestAndArchive(
-  scope: RunScope,
+export async function writeManifestAndArchive(
+  scope: Pick<RunScope, 'resolved' | 'progress'>,
   outputDir: string,
   parts: ArchiveParts | null,
   fields: ManifestFields,

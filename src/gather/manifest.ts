@@ -40,11 +40,34 @@ export interface Manifest {
   /** Run-level problems that did not stop the run. */
   readonly warnings: readonly string[];
   readonly archive: { readonly path: string } | null;
+  /**
+   * Each container's record. In record mode (`testRun.mode: 'record'`) one per instance (a name reused by a
+   * new container is a new one), each with record mode's fields too: see `RecordedContainer` in
+   * src/record/record.ts (`instance`, `events`, `exits`, `logStreams`).
+   */
   readonly containers: readonly ContainerRecord[];
+  /**
+   * Record mode only (absent in a snapshot): the stretches the recording could not see, oldest first — the
+   * engine out of reach (its event stream dropped: events in between may be missing), or one container's
+   * log stream broken (`container` set; the log was resumed from its last line's time, no line repeated).
+   */
+  readonly gaps?: readonly RecordingGap[];
   /** What failed and why, machine-readable: the same findings SUMMARY.md shows. Null if triage failed. */
   readonly findings: FindingsJson | null;
   /** The test run's context (framework, failed tests, run key) when called from a test framework, else null. */
   readonly testRun: unknown;
+}
+
+/** A stretch of time a recording could not see (see {@link Manifest.gaps}). */
+export interface RecordingGap {
+  /** The engine (`podman`, `docker`). */
+  readonly engine: string;
+  /** The container whose log stream broke; absent for the engine's event stream. */
+  readonly container?: string;
+  /** RFC 3339. */
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
 }
 
 /** The options as given and defaulted; where the base came from is `outputBase.source`. */

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { durationReader, GO_DURATION_GRAMMAR } from '../_util/units.js';
 import { LogDemuxer } from './demux.js';
+import { eventsRequest, parseApiEvent, readEvents } from './events.js';
 import { endpointUrl, type Endpoint } from './endpoint.js';
 import { httpGet, readBody, type Query } from './http.js';
 import { coalesce, streamGet, type StreamedBody } from './stream-get.js';
@@ -12,9 +13,11 @@ import {
   EngineCancelledError,
   EngineError,
   type ContainerDetails,
+  type ContainerEvent,
   type ContainerRuntime,
   type ContainerSummary,
   type EngineDescription,
+  type EventsOptions,
   type LogOptions,
   type LogStream,
   type RuntimeInfo,
@@ -180,6 +183,27 @@ export class ApiRuntime implements ContainerRuntime {
     } catch (error) {
       throw mapError(error, 'logs', signal);
     }
+  }
+
+  async *events(options: EventsOptions): AsyncGenerator<ContainerEvent> {
+    const { signal } = options;
+    const request = eventsRequest(this.name, options);
+    const filters = { type: ['container'], ...(request.containers.length > 0 ? { container: [...request.containers] } : {}) };
+    const query = { since: request.since, until: request.until ?? undefined, stream: request.readToEnd ? false : undefined, filters };
+    let body: StreamedBody;
+    try {
+      body = this.endpoint.kind === 'ssh' ? coalesce(await this.#get('/events', query, signal, 'events')) : await streamGet(this.endpoint, '/events', query, signal);
+    } catch (error) {
+      throw mapError(error, 'events', signal);
+    }
+    try {
+      yield* readEvents(body.stream, (line) => parseApiEvent(line, this.name), options);
+    } finally {
+      // Also when the consumer stops early: nothing more is wanted from the engine.
+      body.stream.destroy();
+    }
+    const failure = body.error();
+    if (failure !== null) throw mapError(failure, 'events stream', signal);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { eventsRequest, parseApiEvent, parsePodmanCliEvent, readEvents, type EventsRequest } from './events.js';
 import { EngineErrorHoldback } from './holdback.js';
 import { isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
 import {
@@ -5,9 +6,11 @@ import {
   EngineCancelledError,
   EngineError,
   type ContainerDetails,
+  type ContainerEvent,
   type ContainerRuntime,
   type ContainerSummary,
   type EngineDescription,
+  type EventsOptions,
   type LogOptions,
   type LogStream,
   type RuntimeInfo,
@@ -108,6 +111,22 @@ export class CliRuntime implements ContainerRuntime {
     return { stream: holdback, finished, times: null, source: () => 'cli', linesCut: () => 0 };
   }
 
+  async *events(options: EventsOptions): AsyncGenerator<ContainerEvent> {
+    const { execa } = await import('execa');
+    const args = ['events', ...eventFlags(this.name, eventsRequest(this.name, options))];
+    const subprocess = execa(this.command, args, { ...this.#baseOptions(options.signal), stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
+    const parse = this.name === 'podman' ? parsePodmanCliEvent : (line: string) => parseApiEvent(line, this.name);
+    try {
+      yield* readEvents(subprocess.stdout, parse, options);
+    } finally {
+      // The consumer stopped early (or following ended): no engine process is left behind.
+      if (subprocess.exitCode === null) subprocess.kill('SIGKILL');
+    }
+    const r = await subprocess;
+    if (r.isCanceled) throw new EngineCancelledError(`${this.name} events was cancelled`);
+    if (r.failed) throw new EngineError(`${this.name} events failed: ${String(r.stderr ?? '').trim() || (r.shortMessage ?? `exit code ${r.exitCode}`)}`);
+  }
+
   #baseOptions(signal: AbortSignal | undefined) {
     return {
       env: this.#env,
@@ -139,6 +158,17 @@ function logFlags(options: LogOptions): string[] {
   if (options.until !== undefined) flags.push(`--until=${options.until}`);
   if (options.tail !== undefined) flags.push(`--tail=${options.tail}`);
   if (options.timestamps === true) flags.push('--timestamps');
+  if (options.follow === true) flags.push('--follow');
+  return flags;
+}
+
+/** `<engine> events` flags for a request; `--flag=value` so no value is read as a flag. */
+function eventFlags(name: RuntimeName, request: EventsRequest): string[] {
+  const flags = [`--since=${request.since}`, '--filter=type=container', ...request.containers.map((id) => `--filter=container=${id}`)];
+  if (request.until !== null) flags.push(`--until=${request.until}`);
+  if (request.readToEnd) flags.push('--stream=false');
+  // docker needs a Go template for JSON; podman takes `json`.
+  flags.push(name === 'docker' ? '--format={{json .}}' : '--format=json');
   return flags;
 }
 

@@ -71,6 +71,58 @@ export interface HealthStatus {
   readonly lastCheckAt: string | null;
 }
 
+/** What happened to a container, in one vocabulary for both engines. */
+export type ContainerEventAction =
+  | 'create'
+  | 'init'
+  | 'start'
+  | 'restart'
+  | 'die'
+  | 'oom'
+  | 'kill'
+  | 'stop'
+  | 'pause'
+  | 'unpause'
+  | 'health_status'
+  | 'cleanup'
+  | 'rename'
+  | 'destroy'
+  | 'other';
+
+/** One container event, normalised; written one per line to events.jsonl. */
+export interface ContainerEvent {
+  /** RFC 3339 in UTC with nine fractional digits (`2026-12-02T00:11:16.178748378Z`): sorts as text. */
+  readonly time: string;
+  readonly runtime: RuntimeName;
+  readonly action: ContainerEventAction;
+  /** The engine's own word when it differs from `action` (podman's `died`, `remove`; anything in `other`). */
+  readonly engineAction?: string;
+  readonly id: string;
+  /** The container's name at the time, without a leading `/`; '' when the engine did not say. */
+  readonly name: string;
+  readonly image: string | null;
+  /** `die` only: the main process's exit code. */
+  readonly exitCode?: number;
+  /** `kill` only, when the engine says (docker does, podman does not): the signal number. */
+  readonly signal?: number;
+  /** `health_status` only: `healthy`, `unhealthy` or `starting`. */
+  readonly health?: string;
+}
+
+/** What to ask an engine for. */
+export interface EventsOptions {
+  /** From this time on. */
+  readonly since: Date;
+  /**
+   * Up to this time, then the answer ends (snapshot mode). Without it the stream follows live events until
+   * `signal` aborts (record mode).
+   */
+  readonly until?: Date | undefined;
+  /** Only these containers' events (IDs); every container's when absent or empty. */
+  readonly containers?: readonly string[] | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Options passed through to the engine's `logs`. */
 export interface LogOptions {
   readonly since?: string | undefined;
@@ -145,6 +197,14 @@ export interface ContainerRuntime {
    * the engine sends it raw or multiplexed. The caller must consume `stream`.
    */
   logs(container: { readonly id: string; readonly tty: boolean }, options: LogOptions, signal?: AbortSignal): LogStream;
+  /**
+   * The engine's container events (type `container` only, health-check exec runs left out), normalised, one
+   * at a time as the engine sends them. With `until` the iteration ends once the engine has sent what it has
+   * up to then (an empty or missing event store gives none); without it, it follows live events until
+   * `signal` aborts. Throws {@link EngineCancelledError} when aborted, {@link EngineError} when the engine
+   * refuses (podman with `events_logger = "none"`).
+   */
+  events(options: EventsOptions): AsyncIterable<ContainerEvent>;
 }
 
 /** The engine refused or failed a command. */

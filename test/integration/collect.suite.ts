@@ -143,6 +143,7 @@ export function collectionSuite(name: RuntimeName, transport: TransportName): vo
         describe: (signal) => real.describe(signal),
         list: (options) => real.list(options),
         logs: (container, options, signal) => real.logs(container, options, signal),
+        events: (options) => real.events(options),
         inspect: async (id, signal) => {
           const names = engine(name, ['inspect', '--format', '{{.Name}}', id]).trim().replace(/^\//, '');
           if (names === victim) removeContainers(name, [victim]);

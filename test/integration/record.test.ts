@@ -35,7 +35,7 @@ function runFolders(base: string): string[] {
 /** Running (a zombie waiting for init to reap it counts as gone), after up to 3 s for a SIGKILL to land. */
 async function alive(pid: number): Promise<boolean> {
   for (let i = 0; i < 30; i++) {
-    let state: string | null = null;
+    let state: string;
     try {
       state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').slice(0, 1);
     } catch {
@@ -157,9 +157,3 @@ describeWithEngine(
   },
   'api',
 );
-
-it('record --transport cli is a usage error for now (exit 2, nothing run)', async () => {
-  const run = await runBin(['record', 'svc', '--transport', 'cli', '--', 'true']);
-  expect(run.code).toBe(2);
-  expect(run.stderr).toMatch(/must-gather: record does not support --transport cli yet/);
-});

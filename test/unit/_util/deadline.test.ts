@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { deadline } from '../../../src/_util/deadline.js';
+import { deadline, linkedSignal } from '../../../src/_util/deadline.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -46,5 +46,27 @@ describe('deadline', () => {
     process.off('warning', onWarning);
     d.dispose();
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('linkedSignal', () => {
+  it('aborts with the first source’s reason, or by itself, and stops listening when disposed', () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    const linked = linkedSignal(a.signal, undefined, b.signal);
+    b.abort('b went');
+    expect(linked.signal.aborted).toBe(true);
+    expect(linked.signal.reason).toBe('b went');
+    const own = linkedSignal(a.signal);
+    own.abort('mine');
+    expect([own.signal.reason, a.signal.aborted]).toEqual(['mine', false]);
+    const disposed = linkedSignal(a.signal);
+    disposed.dispose();
+    a.abort('late');
+    expect(disposed.signal.aborted).toBe(false);
+  });
+
+  it('is aborted at once when a source already is', () => {
+    expect(linkedSignal(AbortSignal.abort('before')).signal.reason).toBe('before');
   });
 });

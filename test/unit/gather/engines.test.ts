@@ -18,6 +18,7 @@ function engine(name: RuntimeName, containers: readonly [id: string, name: strin
     list: async () => list,
     inspect: async () => unused(),
     logs: () => unused(),
+    events: () => unused(),
   };
   return { runtime, info: { name, transport: 'api', version: '1', endpoint }, reason: `${name} socket answered` };
 }

@@ -21,6 +21,9 @@ function slowLister(): ContainerRuntime {
     logs: () => {
       throw new Error('not listed, not collected');
     },
+    events: () => {
+      throw new Error('not listed, not collected');
+    },
   };
 }
 

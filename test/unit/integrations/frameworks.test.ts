@@ -360,6 +360,7 @@ function engineWithOneFailure(service: string): ContainerRuntime {
       labels: {},
       raw,
     }),
+    events: () => Readable.from([]),
     logs: () => ({ stream: Readable.from([Buffer.from('starting\nERROR: relation "orders" does not exist\n')]), finished: Promise.resolve(), times: null, source: () => 'api' as const, linesCut: () => 0 }),
   };
 }

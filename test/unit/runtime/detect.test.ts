@@ -51,7 +51,7 @@ function fakeRuntime(name: RuntimeName, transport: TransportName, info: Containe
   const unused = (): never => {
     throw new Error(`${name} ${transport}: not used in detection`);
   };
-  return { name, transport, info, describe: async () => unused(), list: async () => unused(), inspect: async () => unused(), logs: () => unused() };
+  return { name, transport, info, describe: async () => unused(), list: async () => unused(), inspect: async () => unused(), logs: () => unused(), events: () => unused() };
 }
 
 /** What each API address answers: an engine name, or a failure (an Error or any thrown value). */

@@ -25,6 +25,7 @@ function emptyEngine(): ContainerRuntime & { lists: number } {
     logs: () => {
       throw new Error('no containers');
     },
+    events: () => Readable.from([]),
   };
   return engine;
 }

@@ -1,0 +1,186 @@
+/*
+ * One container's log, followed live for as long as the recording runs: one follow stream at a time, each
+ * resumed where the last one ended. A stream ends when the container stops (a restart needs a new one, and
+ * its output goes on in the same file) and breaks when the engine does (a daemon restart, a dropped
+ * connection): then the follower waits, with backoff, and asks again `since` the last line's time, dropping
+ * what the file already has (resume.ts). Backpressure from the file reaches the engine's stream.
+ */
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ContainerGoneError, EngineCancelledError, type ContainerRuntime, type LogOptions, type LogSource } from '../runtime/types.js';
+import { errorMessage } from '../_util/errors.js';
+import { linkedSignal, type LinkedSignal } from '../_util/deadline.js';
+import { LineGate } from './line-gate.js';
+import { ResumePoint, timeKey } from './resume.js';
+
+/** What the container is doing, for a follower whose stream ended cleanly. */
+export type ContainerActivity = 'running' | 'stopped' | 'gone';
+
+/** A stretch of time the recording could not see: the engine, or one container's log, was out of reach. */
+export interface Gap {
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+}
+
+export interface FollowHooks {
+  /** Whether the container runs (its stream ended early), stopped, or is gone. Throws on engine trouble. */
+  activity(): Promise<ContainerActivity>;
+  /** A stream broke and was resumed (or the recording ended first): the stretch it did not see. */
+  gap(gap: Gap): void;
+  readonly now: () => Date;
+}
+
+/** Between attempts after engine trouble: 0.1 s doubling to 5 s, so a restarted daemon is found within seconds. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
+}
+
+/** Wait `ms`, or less when `signal` aborts (never rejects). */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch(() => {});
+}
+
+export class LogFollower {
+  readonly point = new ResumePoint();
+  /** Start events seen: a restart while a stream was being read is known when it ends. */
+  #starts = 0;
+  #wake: (() => void) | null = null;
+  #finishing = false;
+  /** When following began, as a {@link timeKey}. */
+  readonly #began: string;
+  /** {@link #starts} when the last stream was opened: a start after it needs one more stream, even at the end. */
+  #startsAtStream = 0;
+  readonly #end: LinkedSignal;
+  #source: LogSource | null = null;
+  #linesCut = 0;
+  #dropped = 0;
+  #streams = 0;
+  /** When the last stream ended: where a stream without line times resumes (inexactly). */
+  #lastEnd: Date | null = null;
+
+  /** `signal`: the recording's life; {@link end} stops this follower alone. */
+  constructor(
+    readonly runtime: ContainerRuntime,
+    readonly container: { readonly id: string; readonly tty: boolean },
+    readonly logs: LogOptions,
+    signal: AbortSignal,
+    readonly hooks: FollowHooks,
+  ) {
+    this.#end = linkedSignal(signal);
+    this.#began = timeKey(hooks.now().toISOString()) as string;
+  }
+
+  /**
+   * The container started (at `time`, the event's): a restart when later than the follow began (the start
+   * that made it worth following comes as an event too): its new output goes on into the same file.
+   */
+  started(time: string): void {
+    const key = timeKey(time);
+    if (key !== null && key < this.#began) return;
+    this.#starts++;
+    this.#wake?.();
+  }
+
+  /**
+   * The recording ends and the container does not run: let the stream in flight deliver the rest of its
+   * log, then stop (the caller ends it for good after a grace period with {@link end}).
+   */
+  finish(): void {
+    this.#finishing = true;
+    this.#wake?.();
+  }
+
+  /** Stop following: the stream in flight is cut (the caller took the container's last inspect first). */
+  end(): void {
+    this.#end.abort(new Error('recording stopped'));
+    this.#wake?.();
+  }
+
+  get ended(): boolean {
+    return this.#end.signal.aborted;
+  }
+
+  /** Where the bytes came from (the last stream's source), lines passed on in pieces, and lines dropped as already written. */
+  stats(): { source: LogSource | null; linesCut: number; replayedLines: number; streams: number } {
+    return { source: this.#source, linesCut: this.#linesCut, replayedLines: this.#dropped, streams: this.#streams };
+  }
+
+  /**
+   * Follow into `sink` (never ended here) until the container is gone, or {@link end}. Resolves with why
+   * the log may lack something, or null; never throws for engine trouble.
+   */
+  async run(sink: Writable): Promise<string | null> {
+    let attempt = 0;
+    let broken: { at: Date; reason: string } | null = null;
+    try {
+      // Once finishing, no new stream, unless the container has output no stream has read: it was found only
+      // at the end, or it started again since the last stream opened.
+      while (!this.ended && !(this.#finishing && this.#streams > 0 && this.#starts === this.#startsAtStream)) {
+        const starts = this.#starts;
+        const failure = await this.#stream(sink);
+        if (this.ended) break;
+        if (failure instanceof ContainerGoneError) return null;
+        if (failure !== null && this.#finishing) break;
+        if (failure !== null) {
+          // Engine trouble: wait and ask again from where the file is.
+          broken ??= { at: this.hooks.now(), reason: `log stream broke: ${errorMessage(failure)}` };
+          await pause(retryDelayMs(attempt++), this.#end.signal);
+          continue;
+        }
+        if (broken) this.#closeGap(broken);
+        broken = null;
+        attempt = 0;
+        if (this.#starts > starts) continue;
+        const activity = await this.hooks.activity().catch(() => 'trouble' as const);
+        if (activity === 'gone') return null;
+        if (activity === 'running' || activity === 'trouble') {
+          // The engine ended the stream of a running container: ask again, not in a tight loop.
+          await pause(retryDelayMs(0), this.#end.signal);
+          continue;
+        }
+        await this.#restartOrEnd(starts);
+      }
+      return null;
+    } finally {
+      if (broken) this.#closeGap(broken);
+      this.#end.dispose();
+    }
+  }
+
+  #closeGap(broken: { at: Date; reason: string }): void {
+    this.hooks.gap({ from: broken.at.toISOString(), to: this.hooks.now().toISOString(), reason: broken.reason });
+  }
+
+  /** Wait for the container's next start (already seen, or to come) or the end of the recording. */
+  async #restartOrEnd(starts: number): Promise<void> {
+    if (this.#starts > starts || this.ended || this.#finishing) return;
+    await new Promise<void>((resolve) => (this.#wake = resolve));
+    this.#wake = null;
+  }
+
+  /** One follow stream into `sink`: null when it ended cleanly, else the engine's failure. */
+  async #stream(sink: Writable): Promise<unknown> {
+    const point = this.point;
+    // Without line times (a transport that gives none) the point has no time: resume from when the last
+    // stream ended, which may drop or repeat a line or two; the gap says so.
+    const since = point.resumes ? (point.since() ?? this.#lastEnd?.toISOString()) : undefined;
+    this.#streams++;
+    this.#startsAtStream = this.#starts;
+    const log = this.runtime.logs(this.container, { ...this.logs, follow: true, lineTimes: true, ...(since !== undefined ? { since, tail: undefined } : {}) }, this.#end.signal);
+    const gate = new LineGate(log.times, point, point.resumes && point.since() !== undefined);
+    // A file that fails (the disk is full) ends the follow for good: rethrown, not retried.
+    await pipeline(log.stream, gate, sink, { end: false });
+    const failure = await log.finished.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    this.#lastEnd = this.hooks.now();
+    this.#source = log.source();
+    this.#linesCut += log.linesCut();
+    this.#dropped += gate.dropped;
+    if (failure instanceof EngineCancelledError && this.ended) return null;
+    return failure;
+  }
+}

@@ -1,0 +1,68 @@
+/*
+ * The pass-through between one follow stream and the log's file: it notes each line's engine time in the
+ * log's ResumePoint and, on a resumed stream, drops the lines the file already has. Outside a replay chunks
+ * pass as they are (no copy); during one, an unfinished line is held until its newline says which it is
+ * (the engine's line joiner bounds a line, so this is bounded too).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { LineTimes } from '../runtime/line-join.js';
+import type { ReplayVerdict, ResumePoint } from './resume.js';
+
+const NEWLINE = 0x0a;
+
+export class LineGate extends Transform {
+  readonly #times: LineTimes | null;
+  readonly #point: ResumePoint;
+  #judge: ((time: string) => ReplayVerdict) | null;
+  /** During a replay: the bytes of the line not ended yet. */
+  #held: Buffer[] = [];
+  /** Lines dropped as already written. */
+  dropped = 0;
+
+  /** `replay`: the stream was asked `since` the point and starts with lines the file has. */
+  constructor(times: LineTimes | null, point: ResumePoint, replay: boolean) {
+    super();
+    this.#times = times;
+    this.#point = point;
+    this.#judge = replay && times !== null ? point.replay() : null;
+  }
+
+  #nextTime(): string {
+    return this.#times?.shift() ?? '';
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#judge === null) {
+      for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) this.#point.passed(this.#nextTime());
+      callback(null, chunk);
+      return;
+    }
+    let start = 0;
+    for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, start)) {
+      this.#held.push(chunk.subarray(start, at + 1));
+      start = at + 1;
+      const time = this.#nextTime();
+      const line = Buffer.concat(this.#held);
+      this.#held = [];
+      if (this.#judge(time) === 'seen') {
+        this.dropped++;
+        continue;
+      }
+      // The first new line: it and everything after it pass.
+      this.#judge = null;
+      this.#point.passed(time);
+      this.push(line);
+      this._transform(chunk.subarray(start), _encoding, callback);
+      return;
+    }
+    if (start < chunk.length) this.#held.push(chunk.subarray(start));
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    // A last line without its newline (the stream ended inside it): kept, as the engine gave it.
+    if (this.#held.length > 0 && (this.#judge === null || this.#judge(this.#nextTime()) === 'new')) this.push(Buffer.concat(this.#held));
+    this.#held = [];
+    callback();
+  }
+}

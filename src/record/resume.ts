@@ -1,0 +1,79 @@
+/*
+ * Resuming a followed log without repeating a line. A follow stream ends when its container stops (a
+ * restart needs a new one) or breaks when the engine does; the next stream is asked `since` the last line's
+ * time, so it starts with lines already written. Lines are told apart by time alone: the engine may repeat a
+ * time (podman's API gives whole seconds, so a busy second has many lines at one time), so the point counts
+ * how many lines carried the last time, and the replay drops that many at that time. Content is never
+ * compared: a container may well write the same line twice.
+ */
+
+/**
+ * An RFC 3339 time as a key that sorts as the time does: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn` in UTC. The engines
+ * trim trailing zeros of the fraction (`…:50.12Z` before `…:50.123Z`), so their texts do not sort. Null for
+ * anything else (a line the engine gave no time).
+ */
+export function timeKey(time: string): string | null {
+  const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/i.exec(time);
+  if (!m) return null;
+  const fraction = (m[2] ?? '').padEnd(9, '0');
+  const zone = (m[3] as string).toUpperCase();
+  if (zone === 'Z' || /^[+-]00:?00$/.test(zone)) return `${(m[1] as string).replace(' ', 'T')}.${fraction}`;
+  const ms = Date.parse(`${m[1] as string}${zone}`);
+  if (Number.isNaN(ms)) return null;
+  return `${new Date(ms).toISOString().slice(0, 19)}.${fraction}`;
+}
+
+/** What one line of a replayed stream is: already written (drop it) or new (keep it and all after it). */
+export type ReplayVerdict = 'seen' | 'new';
+
+/** Where a followed log got to: the last line's time, and how many lines in a row carried it. */
+export class ResumePoint {
+  #time: string | null = null;
+  #key: string | null = null;
+  #atTime = 0;
+  /** Lines passed on, all streams together. */
+  #lines = 0;
+
+  /** A line was passed on to the file; `time` is the engine's ('' when it gave none). */
+  passed(time: string): void {
+    this.#lines++;
+    const key = timeKey(time);
+    if (key === null) return;
+    if (key === this.#key) this.#atTime++;
+    else {
+      this.#time = time;
+      this.#key = key;
+      this.#atTime = 1;
+    }
+  }
+
+  /** The time to ask the next stream `since`; undefined before any timed line (then from the start). */
+  since(): string | undefined {
+    return this.#time ?? undefined;
+  }
+
+  /** Whether a next stream starts with lines already passed on (and must be replayed through {@link replay}). */
+  get resumes(): boolean {
+    return this.#lines > 0;
+  }
+
+  /**
+   * Judge the lines of a stream asked `since()`, in order: those before the point, and as many at its time
+   * as were passed, are `seen`; the first other line and every one after it are `new`.
+   */
+  replay(): (time: string) => ReplayVerdict {
+    const key = this.#key;
+    let toDrop = this.#atTime;
+    let done = key === null;
+    return (time) => {
+      if (done) return 'new';
+      const k = timeKey(time);
+      if (k !== null && key !== null && (k < key || (k === key && toDrop > 0))) {
+        if (k === key) toDrop--;
+        return 'seen';
+      }
+      done = true;
+      return 'new';
+    };
+  }
+}
