@@ -8,11 +8,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { TestRunRecord } from '../../src/test-run/gather-for-tests.js';
-import { describeWithEngine, engine, ENGINES, removeContainers, tempDir, uniqueService } from '../helpers/engines.js';
+import { describeWithEngine, engine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLES = join(ROOT, 'examples');
@@ -143,3 +144,103 @@ for (const name of ENGINES) {
     'api',
   );
 }
+
+/**
+ * A runner that starts a recording, starts a container, and is killed (SIGKILL: no teardown runs). Its
+ * stdout says where the recording goes.
+ */
+const KILLED_RUNNER = `
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestRecording } from 'must-gather/integrations';
+const e = process.env;
+const recording = await startTestRecording('killed-runner', 'test', { service: e.SERVICE });
+process.stdout.write(recording.outputDir + '\\n');
+execFileSync(e.ENGINE, ['run', '-d', '--name', e.SERVICE + '_killed_test', e.IMAGE, 'sh', '-c', 'echo "before the runner died"; exec sleep 600'], { stdio: 'ignore' });
+// Until the recording has seen the container start (at most 30 s), then die without a teardown.
+const events = recording.outputDir + '/events.jsonl';
+for (let i = 0; i < 300; i++) {
+  try { if (readFileSync(events, 'utf8').includes('"action":"start"')) break; } catch {}
+  await sleep(100);
+}
+process.kill(process.pid, 'SIGKILL');
+`;
+
+/** Processes whose command line names the recording process and whose environment holds `marker`. */
+function recordingProcesses(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('_record-process.js') && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Until `done()` or 60 s: a bound for the test, not a measurement. */
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 600 && !done(); i++) await sleep(100);
+}
+
+for (const name of ENGINES) {
+  describeWithEngine(
+    name,
+    'record mode from a test runner: what it does not do',
+    () => {
+      let service = '';
+      afterEach(() => removeContainers(name, [`${service}_killed_test`]));
+
+      it('a runner killed before its teardown: the recording stops on its own and keeps the evidence', async () => {
+        service = uniqueService('mgtrux');
+        const out = tempDir('must-gather-record-killed-');
+        const env = childEnv({ SERVICE: service, ENGINE: name, IMAGE: TEST_IMAGE, MUST_GATHER_RUNTIME: name, MUST_GATHER_DIR: out });
+        const runner = spawn(process.execPath, ['--input-type=module', '-e', KILLED_RUNNER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        runner.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+        runner.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+        const signal = await new Promise<NodeJS.Signals | null>((resolve) => runner.on('close', (_code, sig) => resolve(sig)));
+        expect(signal, output).toBe('SIGKILL');
+        const folder = output.trim().split('\n')[0] as string;
+        expect(folder).toMatch(new RegExp(`^${out}/${service}-integration-`));
+        await waitFor(() => existsSync(join(folder, 'manifest.json')) && recordingProcesses(out).length === 0);
+
+        expect(recordingProcesses(out), 'the recording process is gone').toEqual([]);
+        expect(readFileSync(join(folder, `${service}_killed_test.log`), 'utf8')).toBe('before the runner died\n');
+        const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as { interruption: string | null; incomplete: boolean };
+        expect(manifest).toMatchObject({ incomplete: true, interruption: 'the test runner ended without stopping the recording' });
+        expect(existsSync(join(folder, 'SUMMARY.md'))).toBe(true);
+      }, TIMEOUT_MS);
+    },
+    'api',
+  );
+}
+
+it('no engine to watch: the runner is told, the tests run unrecorded, and stop says what happened', async () => {
+  const out = tempDir('must-gather-record-none-');
+  const script = `
+import { startTestRecording } from 'must-gather/integrations';
+const recording = await startTestRecording('none', 'test', { service: 'orders', runtime: 'docker', transport: 'cli' });
+const outcome = await recording.stop({ failed: true });
+process.stdout.write(JSON.stringify({ outputDir: recording.outputDir, status: outcome.status, error: outcome.error?.message }));
+`;
+  // The docker CLI only, and no docker on PATH: nothing answers.
+  const env = childEnv({ PATH: '/nonexistent', MUST_GATHER_DIR: out });
+  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  expect(result.code, result.stderr).toBe(0);
+  // The error names every engine tried, on lines of their own.
+  expect(result.stderr).toMatch(/^must-gather: not recording the containers of orders: no usable container engine found\..*docker CLI: .*\(the tests run anyway\)\n$/s);
+  expect(JSON.parse(result.stdout)).toMatchObject({ outputDir: null, status: 'error' });
+  expect(readdirSync(out)).toEqual([]);
+});
