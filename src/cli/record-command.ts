@@ -83,7 +83,7 @@ async function recordCommand(service: string, components: string[], flags: Recor
   } catch (error) {
     // No engine must not stop the tests: they run unrecorded, and say so.
     if (!(error instanceof NoEngineError)) throw error;
-    say(`not recording (${errorMessage(error)}); running the command anyway`);
+    say(`not recording (${errorMessage(error).replace(/\s*\n\s*/g, ' ')}); running the command anyway`);
   }
   const outcome = await runChild(command, flags.commandTimeout ?? null, async () => {
     await recording?.snapshot();

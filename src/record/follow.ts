@@ -121,7 +121,7 @@ export class LogFollower {
         const starts = this.#starts;
         const failure = await this.#stream(sink);
         if (this.ended) break;
-        if (failure instanceof ContainerGoneError) return null;
+        if (failure instanceof ContainerGoneError) return this.point.resumes ? null : 'log not read: the container was removed before its log could be asked for';
         if (failure !== null && this.#finishing) break;
         if (failure !== null) {
           // Engine trouble: wait and ask again from where the file is.

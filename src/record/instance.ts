@@ -42,6 +42,9 @@ export interface InstanceScope {
   readonly hooks: { gap(gap: RecordingGap): void; readonly now: () => Date };
 }
 
+/** Inspect states that say the container's last run is over (its exit code is final). */
+const STOPPED_STATES = new Set(['exited', 'dead', 'stopped']);
+
 export class Instance {
   readonly paths: { readonly log: string; readonly inspect: string };
   details: ContainerDetails | null = null;
@@ -159,8 +162,9 @@ export class Instance {
   #state(d: ContainerDetails | null): Omit<ContainerRecord, 'files' | 'error' | 'complete'> {
     const s = this.selected.summary;
     const lastExit = this.exits.at(-1)?.exitCode ?? null;
-    // An inspect taken while it ran is superseded by a later die event (it was removed before another inspect).
-    const diedSince = this.exits.length > 0 && (!d || d.state === 'running');
+    // An inspect taken while it ran (or was being removed) is superseded by a later die event: it was
+    // removed before another inspect.
+    const diedSince = this.exits.length > 0 && (!d || !STOPPED_STATES.has(d.state));
     return {
       name: this.selected.name,
       runtime: this.engine.info.name,

@@ -10,7 +10,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DetectedRuntime } from '../runtime/detect.js';
-import type { ContainerEvent } from '../runtime/types.js';
+import type { ContainerEvent, ContainerSummary } from '../runtime/types.js';
 import { findEngines } from '../gather/engines.js';
 import { openRunFolder, writeManifestAndArchive, writeTriage, type GatherResult } from '../gather/gather.js';
 import { describeEngine, manifestArguments, type RecordingGap } from '../gather/manifest.js';
@@ -150,11 +150,27 @@ class Recorder implements Recording {
   }
 
   async #select(engine: DetectedRuntime): Promise<SelectedContainer[]> {
-    const r = this.s.resolved;
     const signal = this.s.life.signal;
     const all = await engine.runtime.list({ signal });
-    const labelled = r.labels.length > 0 ? await engine.runtime.list({ labels: r.labels, signal }) : [];
+    const labelled = this.s.resolved.labels.length > 0 ? await engine.runtime.list({ labels: this.s.resolved.labels, signal }) : [];
+    return this.#selectFrom(all, labelled);
+  }
+
+  #selectFrom(all: readonly ContainerSummary[], labelled: readonly ContainerSummary[]): SelectedContainer[] {
+    const r = this.s.resolved;
     return selectContainers(all, { service: r.service, aliases: r.aliases, components: r.components, containers: r.containers }, labelled).selected;
+  }
+
+  /**
+   * Whether the container an event names is the service's. By its name, as the event gives it, without
+   * asking the engine: a short-lived container may be gone a moment later (podman's events come ~0.25 s
+   * late). Labels need the engine's listing.
+   */
+  async #selectNew(engine: DetectedRuntime, event: ContainerEvent): Promise<SelectedContainer | undefined> {
+    if (this.s.resolved.labels.length === 0 && event.name !== '') {
+      return this.#selectFrom([{ id: event.id, names: [event.name], image: event.image ?? '', state: 'created' }], [])[0];
+    }
+    return (await this.#select(engine).catch(() => [])).find((s) => s.summary.id === event.id);
   }
 
   /** After engine trouble: containers created meanwhile are tracked, every known one inspected again. */
@@ -168,7 +184,7 @@ class Recorder implements Recording {
     const key = `${engine.info.name}:${event.id}`;
     let inst = this.#instances.get(key);
     if (!inst && !this.#stopping && (event.action === 'create' || event.action === 'start') && !this.#foreign.has(key)) {
-      const found = (await this.#select(engine).catch(() => [])).find((s) => s.summary.id === event.id);
+      const found = await this.#selectNew(engine, event);
       if (found) inst = await this.#track(engine, found);
       else this.#foreign.add(key);
     }
@@ -217,9 +233,9 @@ class Recorder implements Recording {
     // Several engines watched: each one's files go to a folder named after it, made once it has a container.
     if (folder !== '' && !this.#folders.has(folder)) this.#folders.set(folder, mkdir(join(this.s.outputDir, folder), { mode: 0o700 }).then(() => {}));
     await this.#folders.get(folder);
-    // Only created: inspected now, so that its start is followed at once (it may be gone a moment later).
-    if (selected.summary.state === 'created') await inst.inspect().catch(() => {});
-    else await this.#startFollowing(inst);
+    // Inspected at once (it may be gone a moment later), and followed unless it was only created.
+    await inst.inspect().catch(() => {});
+    if ((inst.details?.state ?? selected.summary.state) !== 'created') await this.#startFollowing(inst);
     return inst;
   }
 

@@ -1,36 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { Manifest } from '../../src/gather/manifest.js';
 import { describeWithEngine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 import { runBin } from '../helpers/run-cli.js';
-
-/** A suite-like script: db runs, app exits 3, is removed, a new app under the same name runs, all removed, exit $EXIT. */
-function suiteScript(dir: string, engine: string, service: string, exit: number): string {
-  const rm = engine === 'podman' ? 'rm -f -t 0' : 'rm -f';
-  const path = join(dir, 'suite.sh');
-  writeFileSync(
-    path,
-    `#!/bin/sh
-set -e
-E=${engine}; S=${service}; IMG=${TEST_IMAGE}
-$E run -d --name \${S}_db $IMG sh -c 'for i in $(seq 1 200); do echo "db line $i"; done; echo db-err >&2; sleep 60' >/dev/null
-$E run -d --name \${S}_app $IMG sh -c 'echo app first; echo app err >&2; exit 3' >/dev/null
-$E wait \${S}_app >/dev/null || true
-$E ${rm} \${S}_app >/dev/null
-$E run -d --name \${S}_app $IMG sh -c 'echo app second; sleep 1; echo app second done' >/dev/null
-$E wait \${S}_app >/dev/null
-$E ${rm} \${S}_app \${S}_db >/dev/null
-exit ${exit}
-`,
-    { mode: 0o755 },
-  );
-  return path;
-}
-
-function runFolders(base: string): string[] {
-  return existsSync(base) ? readdirSync(base).filter((n) => n.includes('-integration-')) : [];
-}
+import { recordedFolder, runFolders, suiteContainers, suiteScript } from '../helpers/recording.js';
 
 /** Running (a zombie waiting for init to reap it counts as gone), after up to 3 s for a SIGKILL to land. */
 async function alive(pid: number): Promise<boolean> {
@@ -54,40 +28,44 @@ for (const name of ENGINES) {
     () => {
       const env = { ...process.env, NO_COLOR: '1', MUST_GATHER_RUNTIME: name };
       let service = '';
-      afterEach(() => removeContainers(name, [`${service}_db`, `${service}_app`, `${service}_hang`]));
+      afterEach(() => removeContainers(name, [...suiteContainers(service), `${service}_hang`]));
 
-      it('keeps every instance of a failing run: logs, exit codes, events; exits with the command’s code', async () => {
+      for (const transport of ['api', 'cli'] as const) it(`keeps every instance of a failing suite (${transport}): complete logs, exit codes, restarts, the OOM kill, events; exits with the command’s code`, async () => {
         service = uniqueService('mgtrec');
         const dir = tempDir();
         const out = join(dir, 'out');
-        const run = await runBin(['record', service, '-o', out, '--', suiteScript(dir, name, service, 1)], { env });
+        const run = await runBin(['record', service, '-o', out, '--transport', transport, '--', suiteScript(dir, name, service, 1)], { env });
         expect(run.code, run.stderr).toBe(1);
-        expect(run.stderr).toMatch(/^must-gather: command exited 1; 3 container instances recorded in /m);
-        const [folder] = runFolders(out);
-        expect(folder).toBeDefined();
-        const root = join(out, folder!);
-        const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as Manifest;
-        const records = manifest.containers as unknown as { name: string; instance: number; exitCode: number | null; files: { path: string }[]; error: string | null }[];
-        const byFile = (n: string, i: number) => records.find((r) => r.name === `${service}_${n}` && r.instance === i);
-        expect(byFile('app', 1)?.exitCode).toBe(3);
-        expect(byFile('app', 2)?.exitCode).toBe(0);
-        expect(byFile('db', 1)).toBeDefined();
-        for (const r of records) expect(r.error, r.name).toBeNull();
-        expect(byFile('app', 2)?.files.map((f) => f.path).sort()).toEqual([`${service}_app-2.log`, `${service}_app-2_inspect.json`]);
-        expect(readFileSync(join(root, `${service}_app.log`), 'utf8').split('\n').sort()).toEqual(['', 'app err', 'app first']);
-        expect(readFileSync(join(root, `${service}_app-2.log`), 'utf8')).toBe('app second\napp second done\n');
+        // Quiet: the verdict line is all must-gather says.
+        expect(run.stderr).toMatch(/^must-gather: command exited 1; 5 container instances recorded in \S+\n$/);
+        const f = recordedFolder(out, service);
+        expect(f.records.map((r) => `${r.name.slice(service.length + 1)}#${r.instance}`).sort()).toEqual(['app#1', 'app#2', 'db#1', 'flaky#1', 'hog#1']);
+        for (const r of f.records) expect(r.error, r.name).toBeNull();
+        expect(f.instance('app', 1)?.exitCode).toBe(3);
+        expect(f.instance('app', 2)?.exitCode).toBe(0);
+        expect(f.instance('app', 2)?.files.map((x) => x.path).sort()).toEqual([`${service}_app-2.log`, `${service}_app-2_inspect.json`]);
         // stdout and stderr are separate streams in the engine: their interleaving is not kept, each one's order is.
-        const db = readFileSync(join(root, `${service}_db.log`), 'utf8').split('\n');
+        expect(f.read(`${service}_app.log`).split('\n').sort()).toEqual(['', 'app err', 'app first']);
+        expect(f.read(`${service}_app-2.log`)).toBe('app second\napp second done\n');
+        const db = f.read(`${service}_db.log`).split('\n');
         expect(db.filter((l) => l.startsWith('db line'))).toEqual(Array.from({ length: 200 }, (_, i) => `db line ${i + 1}`));
         expect(db.filter((l) => l === 'db-err')).toHaveLength(1);
         expect(db.length).toBe(202);
-        const events = readFileSync(join(root, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; name: string; instance: number; exitCode?: number });
-        const die = events.find((e) => e.action === 'die' && e.name === `${service}_app` && e.instance === 1);
+        // Every run of the crash loop in one log, no line twice; each exit and the restarts in its record.
+        const flaky = f.instance('flaky');
+        expect(f.read(`${service}_flaky.log`)).toBe('flaky run\n'.repeat(3));
+        expect(flaky?.restartCount).toBe(2);
+        expect(flaky?.exits.map((e) => e.exitCode)).toEqual([4, 4, 4]);
+        expect(f.instance('hog')?.exitCode).toBe(137);
+        expect(f.read(`${service}_hog.log`)).toBe('hog start\n');
+        expect(f.read('SUMMARY.md')).toMatch(new RegExp(`\\*\\*${service}_hog\\*\\* — exit 137 — [^\\n]*(out of memory|too much memory)`));
+        const die = f.events.find((e) => e.action === 'die' && e.name === `${service}_app` && e.instance === 1);
         expect(die?.exitCode).toBe(3);
-        expect(events.filter((e) => e.action === 'start').length).toBe(3);
-        expect(existsSync(join(root, 'SUMMARY.md'))).toBe(true);
-        expect(existsSync(join(root, 'index.html'))).toBe(true);
-      }, 90_000);
+        expect(f.events.filter((e) => e.action === 'die' && e.name === `${service}_flaky`).map((e) => e.exitCode)).toEqual([4, 4, 4]);
+        for (const r of f.records) expect(f.events.some((e) => e.action === 'destroy' && e.id === r.id), `${r.name} destroyed`).toBe(true);
+        expect(f.manifest.gaps).toEqual([]);
+        expect(existsSync(join(f.root, 'index.html'))).toBe(true);
+      }, 120_000);
 
       it('keeps nothing when the command passes (--when on-failure)', async () => {
         service = uniqueService('mgtrec');
