@@ -1,39 +1,33 @@
-// A Ginkgo suite that asks must-gather for its containers when specs failed, before removing them.
+// A Ginkgo suite whose containers must-gather keeps when specs fail — with no must-gather code in it: run
+// the suite under `must-gather record`, which follows the service's containers from before the first one
+// starts until the command exits, so the logs of containers the suite removes in its own teardown are kept:
+//
+//	npx must-gather record orders -- go test ./examples/go-ginkgo/
+//	npx must-gather record orders --command-timeout 30m --archive -- ginkgo -p ./test/integration/orders
+//
+// It exits with the suite's exit code, and keeps the run folder only when the suite failed (--when always
+// keeps it anyway). A suite killed or timed out (--command-timeout) keeps its evidence too: the recording
+// does not depend on SynchronizedAfterSuite running.
 //
 // Written for Ginkgo v1 (1.16, the version Debian packages as golang-github-onsi-ginkgo-dev) so that this
 // repository's test suite can run it without a network:
 //
-//	GO111MODULE=off GOPATH=/usr/share/gocode go test ./examples/go-ginkgo/
+//	GO111MODULE=off GOPATH=/usr/share/gocode npx must-gather record orders -- go test ./examples/go-ginkgo/
 //
-// With Ginkgo v2, change:
-//   - the import: . "github.com/onsi/ginkgo/v2" (gomega stays github.com/onsi/gomega);
-//   - in the AfterEach, CurrentGinkgoTestDescription().Failed becomes CurrentSpecReport().Failed() — or
-//     drop the AfterEach for ReportAfterEach(func(report SpecReport) { if report.Failed() { ... } });
-//   - config.GinkgoConfig.ParallelNode, if you use it, becomes GinkgoParallelProcess().
+// With Ginkgo v2, change the import to . "github.com/onsi/ginkgo/v2" (gomega stays github.com/onsi/gomega);
+// SynchronizedBeforeSuite and SynchronizedAfterSuite keep their shape.
 //
-// SynchronizedBeforeSuite and SynchronizedAfterSuite keep their shape in v2. Keep gathering in the first
-// SynchronizedAfterSuite function: v2's ReportAfterSuite runs only after SynchronizedAfterSuite, so after
-// the cleanup has removed the containers.
-//
-// `ginkgo -p` runs specs in several processes: each process whose specs failed calls must-gather in the
-// first SynchronizedAfterSuite function; they pass the same --run-key (their parent: the ginkgo CLI, or
-// `go test`), so the containers are gathered once, and process 1 removes them only after every process
-// got there.
-//
-// No Ginkgo at all? Wrap the test command instead: `go test ./...; must-gather <service> --if-failed
-// --exit-code $?` before the cleanup, as ../Makefile does.
+// Cannot wrap the command? Gather as a step between the tests and the cleanup instead:
+// `go test ./...; must-gather <service> --if-failed --exit-code $?`, as ../Makefile does.
 //
 // The containers stand in for your own (testcontainers, compose, a script), as ../containers.js does for
 // the JavaScript examples: EXAMPLE_SERVICE (default orders), EXAMPLE_ENGINE (podman or docker),
-// EXAMPLE_IMAGE. MUST_GATHER is the command to run (default: npx --no-install must-gather, the package
-// installed in your project).
+// EXAMPLE_IMAGE.
 package integration_test
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo"
@@ -41,10 +35,9 @@ import (
 )
 
 var (
-	service    = envOr("EXAMPLE_SERVICE", "orders")
-	engine     = envOr("EXAMPLE_ENGINE", "podman")
-	image      = envOr("EXAMPLE_IMAGE", "localhost/must-gather-busybox:latest")
-	mustGather = strings.Fields(envOr("MUST_GATHER", "npx --no-install must-gather"))
+	service = envOr("EXAMPLE_SERVICE", "orders")
+	engine  = envOr("EXAMPLE_ENGINE", "podman")
+	image   = envOr("EXAMPLE_IMAGE", "localhost/must-gather-busybox:latest")
 )
 
 // Each container prints a line or two, then stays up, as a database or a cache would.
@@ -58,19 +51,6 @@ func TestIntegration(t *testing.T) {
 	RunSpecs(t, "Orders integration suite")
 }
 
-var (
-	// Set on this process when one of its specs failed.
-	specsFailed bool
-	// Set on every process once the containers are up: a failed setup is a failure to gather for too.
-	setUp bool
-)
-
-var _ = AfterEach(func() {
-	if CurrentGinkgoTestDescription().Failed {
-		specsFailed = true
-	}
-})
-
 var _ = SynchronizedBeforeSuite(func() []byte {
 	// Process 1 only.
 	removeContainers()
@@ -78,30 +58,11 @@ var _ = SynchronizedBeforeSuite(func() []byte {
 		run(engine, "run", "-d", "--name", name, image, "sh", "-c", script+"; exec sleep 600")
 	}
 	return nil
-}, func([]byte) {
-	// Every process, once process 1 has started the containers.
-	setUp = true
-})
+}, func([]byte) {})
 
-var _ = SynchronizedAfterSuite(func() {
-	// Every process, before process 1's cleanup below.
-	exitCode := "0"
-	if specsFailed || !setUp {
-		exitCode = "1"
-	}
-	args := append(append([]string{}, mustGather[1:]...), service,
-		"--if-failed", "--exit-code", exitCode,
-		"--run-key", fmt.Sprintf("ginkgo-%d", os.Getppid()),
-		"--archive")
-	cmd := exec.Command(mustGather[0], args...)
-	// Its report (what failed, and where the run folder is) belongs in the test output, failing or not.
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		// Never fail the suite because of must-gather.
-		fmt.Fprintf(os.Stderr, "must-gather: %v\n", err)
-	}
-}, func() {
-	// Process 1 only, once every process has finished the function above.
+var _ = SynchronizedAfterSuite(func() {}, func() {
+	// Process 1 only, once every process is done: the suite removes its containers, and `must-gather
+	// record` has kept their logs already.
 	removeContainers()
 })
 
@@ -111,7 +72,7 @@ var _ = Describe("orders", func() {
 	})
 
 	It("confirms an order", func() {
-		// Fails on purpose, so that there is something to gather.
+		// Fails on purpose, so that the recording is kept.
 		Expect(placeOrder()).To(Equal("confirmed"))
 	})
 })

@@ -1,16 +1,21 @@
-# pytest: gather in the session fixture's teardown, before removing the containers. pytest_sessionfinish
-# would be too late: session fixtures are torn down before it runs. With pytest-xdist every worker has
-# its own session; they share PYTEST_XDIST_TESTRUNUID, so passing it as the run key gathers once.
+# pytest: must-gather keeps the service's containers when tests fail — with no must-gather code here: run
+# pytest under `must-gather record`, which follows the containers from before the first one starts until
+# pytest exits, so the logs of containers this fixture removes in its teardown are kept:
 #
-#   cd examples/pytest && python3 -m pytest
+#   cd examples/pytest && npx must-gather record orders -- python3 -m pytest
+#
+# It exits with pytest's exit code and keeps the run folder only when pytest failed (--when always keeps it
+# anyway); pytest killed or timed out (--command-timeout 30m) keeps its evidence too. With pytest-xdist,
+# wrap the one pytest command: its workers are its children.
+#
+# Cannot wrap the command? Gather in this fixture's teardown before removing the containers:
+# `must-gather <service> --if-failed --exit-code <1 if request.session.testsfailed else 0>` (pytest_sessionfinish
+# would be too late: session fixtures are torn down before it runs).
 #
 # The containers stand in for your own (testcontainers, compose, a script), as ../containers.js does for
 # the JavaScript examples: EXAMPLE_SERVICE (default orders), EXAMPLE_ENGINE (podman or docker),
-# EXAMPLE_IMAGE. MUST_GATHER is the command to run (default: npx --no-install must-gather, the package
-# installed in your project).
-import contextlib
+# EXAMPLE_IMAGE.
 import os
-import shlex
 import subprocess
 
 import pytest
@@ -18,7 +23,6 @@ import pytest
 SERVICE = os.environ.get("EXAMPLE_SERVICE") or "orders"
 ENGINE = os.environ.get("EXAMPLE_ENGINE") or "podman"
 IMAGE = os.environ.get("EXAMPLE_IMAGE") or "localhost/must-gather-busybox:latest"
-MUST_GATHER = shlex.split(os.environ.get("MUST_GATHER") or "npx --no-install must-gather")
 
 # Each container prints a line or two, then stays up, as a database or a cache would.
 CONTAINERS = {
@@ -28,29 +32,14 @@ CONTAINERS = {
 
 
 @pytest.fixture(scope="session", autouse=True)
-def containers(request):
+def containers():
+    remove_containers()
     try:
-        remove_containers()
         for name, script in CONTAINERS.items():
             subprocess.run([ENGINE, "run", "-d", "--name", name, IMAGE, "sh", "-c", f"{script}; exec sleep 600"], check=True, stdout=subprocess.DEVNULL)
-    except BaseException:
-        # A failed setup is a failure to gather for too; pytest runs no teardown after it.
-        gather(request, failed=True)
+        yield
+    finally:
         remove_containers()
-        raise
-    yield
-    gather(request, failed=request.session.testsfailed > 0)
-    remove_containers()
-
-
-def gather(request, failed):
-    run_key = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pytest-{os.getpid()}"
-    command = [*MUST_GATHER, SERVICE, "--if-failed", "--exit-code", "1" if failed else "0", "--run-key", run_key, "--archive"]
-    # Its report (what failed, and where the run folder is) belongs in the test output: outside pytest's capture.
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        # check=False: never fail the session because of must-gather.
-        subprocess.run(command, check=False)
 
 
 def remove_containers():

@@ -1,4 +1,4 @@
-# What the code under test does; the second test fails on purpose, so that there is something to gather.
+# What the code under test does; the second test fails on purpose, so that the recording is kept.
 
 
 def list_orders():

@@ -3,6 +3,7 @@ import type { RuntimeChoice, TransportChoice } from '../runtime/types.js';
 import type { GatherWhen } from '../test-run/when.js';
 import { ExitCode } from './exit-codes.js';
 import { gather, type GatherResult } from '../gather/gather.js';
+import { isRecorded, RECORDING_ENV } from '../test-run/recording-marker.js';
 import type { GatherOptions, ProgressEvent } from '../gather/options.js';
 import type { TriageReport } from '../triage/verdict.js';
 import { paintFor, signalExitCode, withSignals, type CliIo } from './shared.js';
@@ -96,9 +97,11 @@ export async function gatherFromCli(service: string, components: string[], flags
         env: io.env,
       })
     : null;
-  if (decision && !decision.gather) {
-    io.stderr(`${paint.dim('must-gather:')} ${decision.reason}; nothing gathered\n`);
-    if (flags.json) io.stdout(JSON.stringify({ skipped: true, reason: decision.reason }) + '\n');
+  // A suite's own --if-failed step inside `must-gather record … -- <command>`: the recording keeps the run.
+  const skipReason = decision && !decision.gather ? decision.reason : decision && isRecorded(service, io.env) ? `${service} is being recorded (${RECORDING_ENV})` : null;
+  if (skipReason !== null) {
+    io.stderr(`${paint.dim('must-gather:')} ${skipReason}; nothing gathered\n`);
+    if (flags.json) io.stdout(JSON.stringify({ skipped: true, reason: skipReason }) + '\n');
     return ExitCode.OK;
   }
   const run = (options: GatherOptions): Promise<GatherResult> =>

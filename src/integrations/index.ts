@@ -20,6 +20,15 @@ export {
   type TestRunRecord,
 } from '../test-run/gather-for-tests.js';
 export { TEST_RUN_FILE } from '../run-folder/layout.js';
+export { isRecorded, markRecording, RECORDING_ENV } from '../test-run/recording-marker.js';
+export {
+  describeRecording,
+  startTestRecording,
+  type StopRecording,
+  type TestRecording,
+  type TestRecordOptions,
+  type TestRecordOutcome,
+} from './_record.js';
 export { shouldGather, type GatherDecision, type GatherDecisionInput } from '../test-run/decision.js';
 export {
   DEFAULT_POLL_MS,

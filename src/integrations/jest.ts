@@ -11,13 +11,20 @@
  * ```
  * `gatherInGlobalTeardown()` gathers from globalTeardown instead (with the reporter configured as
  * `{ service, gather: false }` so that it only records whether the run failed).
+ * Record mode instead — every container of the run followed from globalSetup to globalTeardown, so the
+ * logs of containers the suite removed are kept too: `await recordTests({ service })` first in globalSetup,
+ * `await stopRecordingTests()` last in globalTeardown, and the reporter (it tells whether the run failed;
+ * it gathers nothing while a recording of the same service runs).
  * Only jest's types are used (structurally): importing this never loads jest.
  */
 import { checkedFlag, checkedOptions } from './_check.js';
 import { recordedRun, recordRun } from './_handoff.js';
+import { recordForFramework, stopHandedOver, type StopRecording, type TestRecordOptions, type TestRecordOutcome } from './_record.js';
 import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
 export type { TestGatherOutcome } from '../test-run/gather-for-tests.js';
+export type { TestRecordOutcome } from './_record.js';
+export type JestRecordOptions = TestRecordOptions;
 export type JestGatherOptions = TestGatherOptions & ReportingOptions;
 export interface JestReporterOptions extends JestGatherOptions {
   /**
@@ -103,6 +110,26 @@ export { MustGatherReporter };
  */
 export async function gatherInGlobalTeardown(options: JestGatherOptions): Promise<TestGatherOutcome> {
   checkedOptions('must-gather/jest gatherInGlobalTeardown()', options);
-  const run = recordedRun('jest') ?? { failed: null, unknownReason: "add ['must-gather/jest', { service }] to reporters in the jest config" };
-  return gatherAndReport({ ...options, ...run, framework: 'jest' });
+  return gatherAndReport({ ...options, ...jestRun(), framework: 'jest' });
+}
+
+function jestRun(): TestRunInfo {
+  return recordedRun('jest') ?? { failed: null, unknownReason: "add ['must-gather/jest', { service }] to reporters in the jest config" };
+}
+
+/**
+ * Record mode: start recording the service's containers in globalSetup, before the suite starts them.
+ * {@link stopRecordingTests} in globalTeardown stops it (or call the function this resolves to). Rejects
+ * with {@link UsageError} for invalid options; an engine that cannot be watched is reported, and the tests run.
+ */
+export async function recordTests(options: JestRecordOptions): Promise<StopRecording> {
+  return recordForFramework('jest', 'must-gather/jest recordTests()', options, jestRun);
+}
+
+/**
+ * Stop the recordings `recordTests()` started in globalSetup, keep each folder when the run failed (the
+ * reporter says whether it did) and print the verdict. Resolves to one outcome per recording.
+ */
+export async function stopRecordingTests(): Promise<TestRecordOutcome[]> {
+  return stopHandedOver('jest');
 }

@@ -10,12 +10,24 @@
  * they run in each worker after each file; the workers share a run key (their parent, the mocha process),
  * so the first failing file gathers and the others receive its result.
  * Failure messages come from `test.err` (a hook's error) where mocha keeps them; otherwise only names.
+ * Record mode instead — every container of the run followed from the global setup on, so the logs of
+ * containers the suite removed are kept too:
+ * ```js
+ * // test/must-gather-record.js, listed in .mocharc's `require` before the file that starts the containers
+ * import { recordTests } from 'must-gather/mocha';
+ * export const { mochaGlobalSetup, mochaGlobalTeardown } = recordTests({ service: 'orders' });
+ * ```
+ * Whether the run failed comes from the runner (`this` in a global fixture). The root hooks above gather
+ * nothing while a recording of the same service runs.
  * Only mocha's types are used (structurally): importing this never loads mocha.
  */
 import { checkedOptions } from './_check.js';
+import { recordForFramework, type StopRecording, type TestRecordOptions, type TestRecordOutcome } from './_record.js';
 import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
 export type MochaGatherOptions = TestGatherOptions & ReportingOptions;
+export type MochaRecordOptions = TestRecordOptions;
+export type { TestRecordOutcome } from './_record.js';
 
 /** The parts of a mocha `Runnable` (test or hook) read here. */
 export interface MochaRunnableLike {
@@ -93,6 +105,51 @@ export function mustGatherHooks(options: MochaGatherOptions): MochaRootHooks {
       while (root?.parent) root = root.parent;
       const run: TestRunInfo = root ? testRunFromMocha(root) : { failed: null, unknownReason: 'the root suite was not reachable from the afterAll hook' };
       await gatherAndReport({ ...options, ...run, runStartedAt, framework: 'mocha', frameworkRunKey });
+    },
+  };
+}
+
+/** The parts of mocha's `Runner` read here: `this` in a global fixture. */
+export interface MochaRunnerLike {
+  readonly failures?: number;
+  readonly suite?: MochaSuiteLike;
+}
+
+/** Global fixtures: `export const { mochaGlobalSetup, mochaGlobalTeardown } = recordTests(options)`. */
+export interface MochaRecordFixtures {
+  mochaGlobalSetup(this: MochaRunnerLike | undefined): Promise<void>;
+  mochaGlobalTeardown(this: MochaRunnerLike | undefined): Promise<TestRecordOutcome | null>;
+}
+
+/**
+ * The run as the runner counted it: its failure count (tests and hooks, in every worker of `--parallel`),
+ * with the names and messages found under its root suite (in `--parallel` the tests ran elsewhere: none).
+ */
+export function testRunFromMochaRunner(runner: MochaRunnerLike | undefined): TestRunInfo {
+  if (runner === undefined || typeof runner.failures !== 'number') return { failed: null, unknownReason: 'the global teardown was not given the mocha runner' };
+  const listed = runner.suite ? testRunFromMocha(runner.suite) : { failed: false, failures: [] };
+  return { ...listed, failed: runner.failures > 0 || listed.failed === true };
+}
+
+/**
+ * Record mode's global fixtures. The setup starts recording the service's containers (list the file before
+ * the one that starts them: mocha runs global setups in `require` order); the teardown stops it, keeps the
+ * folder when the run failed, and prints the verdict. Throws {@link UsageError} for invalid options at once,
+ * as mocha loads the file; an engine that cannot be watched is reported, and the tests run.
+ */
+export function recordTests(options: MochaRecordOptions): MochaRecordFixtures {
+  checkedOptions('must-gather/mocha recordTests()', options);
+  let stop: StopRecording | null = null;
+  let run: TestRunInfo = { failed: null, unknownReason: 'the recording was stopped before the global teardown' };
+  let runStartedAt = new Date();
+  return {
+    async mochaGlobalSetup() {
+      runStartedAt = new Date();
+      stop = await recordForFramework('mocha', 'must-gather/mocha recordTests()', options, () => ({ ...run, runStartedAt }));
+    },
+    async mochaGlobalTeardown() {
+      run = testRunFromMochaRunner(this);
+      return stop ? stop() : null;
     },
   };
 }

@@ -16,13 +16,20 @@
  *   await removeContainers();
  * }
  * ```
+ * Record mode instead — every container of the run followed from globalSetup on, so the logs of
+ * containers the suite removed are kept too: `const stop = await recordTests({ service })` first in
+ * globalSetup, and `await stop()` in the teardown function it returns (or `await stopRecordingTests()` in
+ * globalTeardown). The reporter tells whether the run failed.
  * Only Playwright's types are used (structurally): importing this never loads @playwright/test.
  */
 import { checkedOptions } from './_check.js';
 import { recordedRun, recordRun } from './_handoff.js';
+import { recordForFramework, stopHandedOver, type StopRecording, type TestRecordOptions, type TestRecordOutcome } from './_record.js';
 import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
 export type { TestGatherOutcome } from '../test-run/gather-for-tests.js';
+export type { TestRecordOutcome } from './_record.js';
+export type PlaywrightRecordOptions = TestRecordOptions;
 export type PlaywrightGatherOptions = TestGatherOptions & ReportingOptions;
 
 /** The parts of Playwright's `TestCase` read here. */
@@ -105,6 +112,25 @@ export { MustGatherReporter };
  */
 export async function gatherInGlobalTeardown(options: PlaywrightGatherOptions): Promise<TestGatherOutcome> {
   checkedOptions('must-gather/playwright gatherInGlobalTeardown()', options);
-  const run = recordedRun('playwright') ?? { failed: null, unknownReason: "add ['must-gather/playwright'] to reporter in the Playwright config" };
-  return gatherAndReport({ ...options, ...run, framework: 'playwright' });
+  return gatherAndReport({ ...options, ...playwrightRun(), framework: 'playwright' });
+}
+
+function playwrightRun(): TestRunInfo {
+  return recordedRun('playwright') ?? { failed: null, unknownReason: "add ['must-gather/playwright'] to reporter in the Playwright config" };
+}
+
+/**
+ * Record mode: start recording the service's containers in globalSetup, before the suite starts them. The
+ * function it resolves to stops the recording (return it from globalSetup, or call it from the teardown
+ * you return), keeps the folder when the run failed (the reporter says whether it did; it runs in the
+ * same process) and prints the verdict. Rejects with {@link UsageError} for invalid options; an engine
+ * that cannot be watched is reported, and the tests run.
+ */
+export async function recordTests(options: PlaywrightRecordOptions): Promise<StopRecording> {
+  return recordForFramework('playwright', 'must-gather/playwright recordTests()', options, playwrightRun);
+}
+
+/** Stop from globalTeardown the recordings `recordTests()` started in globalSetup: one outcome each. */
+export async function stopRecordingTests(): Promise<TestRecordOutcome[]> {
+  return stopHandedOver('playwright');
 }

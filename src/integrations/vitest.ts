@@ -12,13 +12,25 @@
  *   return async () => { await gatherOnTeardown(project, { service: 'orders' }); await removeContainers(); };
  * }
  * ```
+ * Record mode instead — every container of the run followed from globalSetup until its teardown, so the
+ * logs of containers the suite removed are kept too (list this globalSetup first: its teardown runs last):
+ * ```ts
+ * export default async function setup(project: TestProject) {
+ *   const stopRecording = await recordTests(project, { service: 'orders' });
+ *   await startContainers();
+ *   return async () => { await removeContainers(); await stopRecording(); };
+ * }
+ * ```
  * Only vitest's types are used (structurally): importing this never loads vitest.
  */
 import { checkedOptions } from './_check.js';
 import { recordedRun, recordRun } from './_handoff.js';
+import { recordForFramework, type StopRecording, type TestRecordOptions } from './_record.js';
 import { gatherAndReport, type ReportingOptions, type TestFailure, type TestGatherOptions, type TestGatherOutcome, type TestRunInfo } from '../test-run/gather-for-tests.js';
 
 export type { TestGatherOutcome } from '../test-run/gather-for-tests.js';
+export type { TestRecordOutcome } from './_record.js';
+export type VitestRecordOptions = TestRecordOptions;
 export type VitestGatherOptions = TestGatherOptions & ReportingOptions;
 
 /** The parts of vitest's `SerializedError` / `TestError` read here. */
@@ -104,11 +116,28 @@ export function mustGatherReporter(options: VitestGatherOptions): VitestReporter
  */
 export async function gatherOnTeardown(project: VitestProjectLike, options: VitestGatherOptions): Promise<TestGatherOutcome> {
   checkedOptions('gatherOnTeardown()', options);
+  return gatherAndReport({ ...options, ...runOf(project), framework: 'vitest' });
+}
+
+/** The run as the reporter recorded it, else as `project.vitest.state` has it, read in a globalSetup teardown. */
+function runOf(project: VitestProjectLike): TestRunInfo {
   const state = project.vitest.state;
-  const run: TestRunInfo =
+  return (
     recordedRun('vitest') ??
     (state !== undefined && typeof state.getTestModules === 'function'
       ? testRunFromVitest(state.getTestModules(), state.getUnhandledErrors())
-      : { failed: null, unknownReason: 'this vitest has no project.vitest.state; add mustGatherReporter() to reporters' });
-  return gatherAndReport({ ...options, ...run, framework: 'vitest' });
+      : { failed: null, unknownReason: 'this vitest has no project.vitest.state; add mustGatherReporter() to reporters' })
+  );
+}
+
+/**
+ * Record mode: start recording the service's containers in a globalSetup, before the suite starts them;
+ * call the function it resolves to in the teardown (after your cleanup, if you like: what the containers
+ * logged is kept already) to stop, keep the folder when the run failed, and print the verdict. Whether the
+ * run failed comes from `mustGatherReporter` when configured, else from `project.vitest.state`; a snapshot
+ * reporter of the same service gathers nothing while the recording runs. Rejects with
+ * {@link UsageError} for invalid options; an engine that cannot be watched is reported, and the tests run.
+ */
+export async function recordTests(project: VitestProjectLike, options: VitestRecordOptions): Promise<StopRecording> {
+  return recordForFramework('vitest', 'recordTests()', options, () => runOf(project));
 }

@@ -12,6 +12,7 @@ import { stripAnsi } from '../_util/text.js';
 import { gather, type GatherResult } from '../gather/gather.js';
 import { lockName, runOnce, runOnceInProcess, type RunOnceOptions } from './lock.js';
 import { GATHER_WHEN, type GatherWhen } from './when.js';
+import { isRecorded, RECORDING_ENV } from './recording-marker.js';
 import { DEFAULT_TIMEOUT_MS, resolveOptions, type GatherOptions } from '../gather/options.js';
 import { TEST_RUN_FILE } from '../run-folder/layout.js';
 import { assertSafeBase, chooseOutputBase, writeNewFile } from '../run-folder/write.js';
@@ -201,6 +202,52 @@ export function cleanMessage(message: string | null | undefined): string | null 
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${text.length - MAX_MESSAGE_CHARS} more characters)` : text;
 }
 
+/** What test-run.json records of a run that ended at `at` (a gather's time, or a recording's stop). */
+export function testRunRecord(run: {
+  readonly framework: string;
+  readonly runKey: RunKey;
+  readonly when: GatherWhen;
+  readonly failed: boolean | null;
+  readonly failures: readonly TestFailure[];
+  readonly startedAt: Date;
+  readonly at: Date;
+}): TestRunRecord {
+  const { failures } = run;
+  return {
+    framework: run.framework,
+    runKey: run.runKey.key,
+    runKeySource: run.runKey.source,
+    when: run.when,
+    failed: run.failed,
+    runStartedAt: run.startedAt.toISOString(),
+    gatheredAt: run.at.toISOString(),
+    gatheredBy: { pid: process.pid, host: hostname() },
+    failures: failures.slice(0, MAX_FAILURES).map((f) => ({
+      name: String(f.name),
+      message: cleanMessage(f.message),
+      ...(f.file ? { file: f.file } : {}),
+    })),
+    failuresOmitted: Math.max(0, failures.length - MAX_FAILURES),
+  };
+}
+
+/** test-run.json in `outputDir`: its path, or null with a warning when it could not be written. */
+export async function writeTestRunFile(outputDir: string, record: TestRunRecord, warnings: string[]): Promise<string | null> {
+  const path = join(outputDir, TEST_RUN_FILE);
+  try {
+    await writeNewFile(path, `${JSON.stringify(record, null, 2)}\n`);
+    return path;
+  } catch (error) {
+    warnings.push(`could not write ${path}: ${errorMessage(error)}`);
+    return null;
+  }
+}
+
+/** When the run started: as the framework said, else when this process started. */
+export function runStart(value: Date | number | string | undefined): Date {
+  return toDate(value) ?? new Date(performance.timeOrigin);
+}
+
 function toDate(value: Date | number | string | undefined): Date | null {
   if (value === undefined) return null;
   const date = value instanceof Date ? value : new Date(value);
@@ -243,6 +290,9 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
     checkTestGatherOptions(options);
     const when = resolveWhen(whenOption, env);
     if (when === 'never') return { status: 'skipped', reason: 'when is never' };
+    // A recording of this service keeps the run already (record mode): a snapshot would be a second folder.
+    const service = resolveOptions({ ...gatherOptions, env }).service;
+    if (isRecorded(service, env)) return { status: 'skipped', reason: `${service} is being recorded (${RECORDING_ENV})` };
     if (when === 'on-failure' && failed === null) {
       throw new UsageError(`cannot tell whether the ${framework} run failed: ${unknownReason ?? 'nothing reported it'}`);
     }
@@ -250,7 +300,7 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
 
     const resolved = resolveOptions({ ...gatherOptions, env });
     runKey = resolveRunKey(runKeyOption, env, frameworkRunKey);
-    const started = toDate(runStartedAt) ?? new Date(performance.timeOrigin);
+    const started = runStart(runStartedAt);
     const now = gatherOptions.now ?? (() => new Date());
     const key = testRunLockKey(runKey.key, resolved.service);
     const source = runKey.source;
@@ -265,35 +315,11 @@ async function gatherForTestsUnchecked(options: TestRunGatherOptions): Promise<T
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     });
     const gatherOnce = async (): Promise<GatheredValue> => {
-      const record: TestRunRecord = {
-        framework,
-        runKey: recordedKey,
-        runKeySource: source,
-        when,
-        failed,
-        runStartedAt: started.toISOString(),
-        gatheredAt: now().toISOString(),
-        gatheredBy: { pid: process.pid, host: hostname() },
-        failures: failures.slice(0, MAX_FAILURES).map((f) => ({
-          name: String(f.name),
-          message: cleanMessage(f.message),
-          ...(f.file ? { file: f.file } : {}),
-        })),
-        failuresOmitted: Math.max(0, failures.length - MAX_FAILURES),
-      };
+      const record = testRunRecord({ framework, runKey: { key: recordedKey, source }, when, failed, failures, startedAt: started, at: now() });
       // The test run's context goes into manifest.json (`testRun`), and beside it as test-run.json.
       const result = await gather({ ...gatherOptions, env, testRun: record });
       const warnings: string[] = [];
-      let testRunFile: string | null = null;
-      if (result.outputDir !== null) {
-        const path = join(result.outputDir, TEST_RUN_FILE);
-        try {
-          await writeNewFile(path, `${JSON.stringify(record, null, 2)}\n`);
-          testRunFile = path;
-        } catch (error) {
-          warnings.push(`could not write ${path}: ${errorMessage(error)}`);
-        }
-      }
+      const testRunFile = result.outputDir !== null ? await writeTestRunFile(result.outputDir, record, warnings) : null;
       return { result, testRunFile, warnings };
     };
     // A run that matched nothing wrote nothing, and leaves nothing: no result (the run's other callers, if

@@ -1,17 +1,17 @@
 /**
- * The examples that call the must-gather CLI from a suite in another language, run on real podman as a user
- * runs them: examples/go-ginkgo with `go test` (Debian's Ginkgo v1 and Gomega, GOPATH mode) and
- * examples/pytest with pytest, each as a subprocess. Their teardown runs `npx --no-install must-gather`,
- * which resolves to this repository's own bin/ and dist/ (npm test builds first). A failing run must write
- * exactly one run folder with both containers before the example's cleanup removes them; a passing run
- * writes nothing. The toolchains come from scripts/setup-test-tools.sh; under CI=true a missing one fails.
+ * The examples of suites in another language, run on real podman as a user runs them: wrapped in
+ * `must-gather record <service> --archive -- <command>` (this repository's bin/ and dist/; npm test builds
+ * first), examples/go-ginkgo with `go test` (Debian's Ginkgo v1 and Gomega, GOPATH mode) and examples/pytest
+ * with pytest. The suites hold no must-gather code and remove their containers in their own teardown: a
+ * failing run must keep exactly one run folder (and its archive) with both containers' logs, inspect JSON
+ * and events all the same, and exit with the suite's code; a passing run keeps nothing. The toolchains
+ * come from scripts/setup-test-tools.sh; under CI=true a missing one fails.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { TestRunRecord } from '../../src/test-run/gather-for-tests.js';
 import { describeWithEngine, engine, removeContainers, tempDir, uniqueService } from '../helpers/engines.js';
 import { describeWithTool } from '../helpers/tools.js';
 
@@ -20,6 +20,10 @@ const EXAMPLES = join(ROOT, 'examples');
 /** Debian's golang-github-onsi-ginkgo-dev and golang-gomega-dev, used without modules. */
 const GOPATH = '/usr/share/gocode';
 const RUN_TIMEOUT_MS = 90_000;
+const MUST_GATHER = join(ROOT, 'bin/must-gather.js');
+
+/** `must-gather record <service> --archive -- <command…>`, as a user wraps a suite. */
+const recordArgs = (service: string, command: readonly string[]): string[] => [MUST_GATHER, 'record', service, '--archive', '--', ...command];
 
 interface Run {
   readonly code: number | null;
@@ -122,17 +126,26 @@ function theRunFolder(out: string, service: string, output: string): string {
   return folder;
 }
 
-/** manifest.json's `testRun`, checked to be the same record as test-run.json beside it. */
-function testRunOf(folder: string, service: string): TestRunRecord {
+/**
+ * manifest.json of a recording: both containers, each exited (the suite removed them: `die` in events.jsonl,
+ * its last inspect kept), and the recording said as much.
+ */
+function expectRecorded(folder: string, service: string): void {
   const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as {
-    service: string;
-    containers: { name: string }[];
-    testRun: TestRunRecord;
+    arguments: { service: string };
+    containers: { name: string; instance: number }[];
+    testRun: { mode: string; eventsFile: string };
   };
-  expect(manifest.service).toBe(service);
-  expect(manifest.containers.map((c) => c.name).sort()).toEqual(containerNames(service));
-  expect(JSON.parse(readFileSync(join(folder, 'test-run.json'), 'utf8'))).toEqual(manifest.testRun);
-  return manifest.testRun;
+  expect(manifest.arguments.service).toBe(service);
+  expect(manifest.containers.map((c) => [c.name, c.instance]).sort()).toEqual(containerNames(service).map((n) => [n, 1]));
+  expect(manifest.testRun).toMatchObject({ mode: 'record', eventsFile: 'events.jsonl' });
+  const events = readFileSync(join(folder, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { action: string; name: string });
+  for (const name of containerNames(service)) {
+    expect(events.filter((e) => e.name === name).map((e) => e.action), name).toEqual(expect.arrayContaining(['die']));
+  }
 }
 
 describeWithEngine('podman', 'examples that call the CLI', () => {
@@ -144,7 +157,7 @@ describeWithEngine('podman', 'examples that call the CLI', () => {
   };
 
   beforeAll(() => {
-    // `npx --no-install must-gather` runs bin/must-gather.js, which loads dist/ (npm test builds first).
+    // bin/must-gather.js loads dist/ (npm test builds first).
     if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build');
   });
 
@@ -156,14 +169,12 @@ describeWithEngine('podman', 'examples that call the CLI', () => {
     // Go's own build cache (safe for concurrent use); without a usable one, a temporary one for this file.
     let gocache = '';
     let ownCache = false;
+    const goEnv = (service: string, out: string): NodeJS.ProcessEnv =>
+      childEnv({ GO111MODULE: 'off', GOPATH, GOCACHE: gocache, EXAMPLE_SERVICE: service, EXAMPLE_ENGINE: 'podman', MUST_GATHER_DIR: out });
+    // In the package's folder, as a user runs it: `go test` then streams the suite's output, passing or not.
+    const goTestCommand = (...flags: string[]): string[] => ['go', 'test', '-count=1', '-ginkgo.noColor', ...flags];
     const goTest = (service: string, out: string, ...flags: string[]): Promise<Run> =>
-      run(
-        'go',
-        // In the package's folder, as a user runs it: `go test` then streams the suite's output, passing or not.
-        ['test', '-count=1', '-ginkgo.noColor', ...flags],
-        join(EXAMPLES, 'go-ginkgo'),
-        childEnv({ GO111MODULE: 'off', GOPATH, GOCACHE: gocache, EXAMPLE_SERVICE: service, EXAMPLE_ENGINE: 'podman', MUST_GATHER_DIR: out }),
-      );
+      run(process.execPath, recordArgs(service, goTestCommand(...flags)), join(EXAMPLES, 'go-ginkgo'), goEnv(service, out));
     beforeAll(async () => {
       gocache = spawnSync('go', ['env', 'GOCACHE'], { encoding: 'utf8', timeout: 30_000 }).stdout.trim();
       if (gocache === '' || gocache === 'off') {
@@ -172,14 +183,15 @@ describeWithEngine('podman', 'examples that call the CLI', () => {
       }
       // Build (and vet) the suite once without running a test: compiling Ginkgo and Gomega into a cold cache
       // takes 10-50 s on two busy cores, which is setup, not what the tests measure.
-      const build = await goTest(uniqueService('mge'), tempDir('must-gather-examples-'), '-run', '^$');
+      const [go, ...args] = goTestCommand('-run', '^$');
+      const build = await run(go as string, args, join(EXAMPLES, 'go-ginkgo'), goEnv(uniqueService('mge'), tempDir('must-gather-examples-')));
       if (build.code !== 0) throw new Error(`go test could not build examples/go-ginkgo:\n${build.output}`);
     });
     afterAll(() => {
       if (ownCache) rmSync(gocache, { recursive: true, force: true });
     });
 
-    it('a failing spec: one run folder with both containers, written before the suite removes them', async () => {
+    it('a failing spec: one folder keeps both containers the suite removed; the suite\'s exit code', async () => {
       const service = newService();
       const out = tempDir('must-gather-examples-');
       const result = await goTest(service, out);
@@ -187,17 +199,8 @@ describeWithEngine('podman', 'examples that call the CLI', () => {
       expect(result.code, result.output).toBe(1);
       expect(result.output).toContain('[Fail] orders [It] confirms an order');
       expect(result.output).toContain('Ran 2 of 2 Specs');
-      expect(result.output).toContain(`saved 2 containers to ${out}/${service}-integration-`);
-      const folder = theRunFolder(out, service, result.output);
-      // The run key is the suite's parent: here `go test` itself, shared by every package it runs.
-      expect(testRunOf(folder, service)).toMatchObject({
-        framework: 'cli',
-        failed: true,
-        when: 'on-failure',
-        runKey: `ginkgo-${result.pid}`,
-        runKeySource: 'option',
-        failures: [],
-      });
+      expect(result.output).toMatch(new RegExp(`must-gather: command exited 1; 2 container instances recorded in ${out}/${service}-integration-\\d{8}-\\d{6}\\.tar\\.gz\\n`));
+      expectRecorded(theRunFolder(out, service, result.output), service);
       expect(leftContainers(service)).toEqual([]);
     });
 
@@ -208,7 +211,7 @@ describeWithEngine('podman', 'examples that call the CLI', () => {
 
       expect(result.code, result.output).toBe(0);
       expect(result.output).toContain('Ran 1 of 2 Specs');
-      expect(result.output).toContain('must-gather: the tests passed (exit code 0); nothing gathered');
+      expect(result.output).toMatch(/^must-gather: command exited 0; nothing kept \(\d+ container instances? followed; --when on-failure\)$/m);
       expect(readdirSync(out)).toEqual([]);
       expect(leftContainers(service)).toEqual([]);
     });
@@ -218,14 +221,14 @@ describeWithEngine('podman', 'examples that call the CLI', () => {
   describeWithTool('pytest', 'problem' in pytest ? pytest.problem : null, () => {
     const runPytest = (service: string, out: string, ...args: string[]): Promise<Run> =>
       run(
-        'python' in pytest ? pytest.python : 'python3',
-        ['-m', 'pytest', '-p', 'no:cacheprovider', ...args],
+        process.execPath,
+        recordArgs(service, ['python' in pytest ? pytest.python : 'python3', '-m', 'pytest', '-p', 'no:cacheprovider', ...args]),
         join(EXAMPLES, 'pytest'),
         // Only pytest's own plugins: no .benchmarks/ or xdist workers from whatever else is installed.
         childEnv({ PYTHONDONTWRITEBYTECODE: '1', PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1', EXAMPLE_SERVICE: service, EXAMPLE_ENGINE: 'podman', MUST_GATHER_DIR: out }),
       );
 
-    it('a failing test: one run folder with both containers, written before the fixture removes them', async () => {
+    it('a failing test: one folder keeps both containers the fixture removed; pytest\'s exit code', async () => {
       const service = newService();
       const out = tempDir('must-gather-examples-');
       const result = await runPytest(service, out);
@@ -233,16 +236,8 @@ describeWithEngine('podman', 'examples that call the CLI', () => {
       expect(result.code, result.output).toBe(1);
       expect(result.output).toContain('FAILED test_orders.py::test_confirms_an_order');
       expect(result.output).toMatch(/1 failed, 1 passed/);
-      expect(result.output).toContain(`saved 2 containers to ${out}/${service}-integration-`);
-      const folder = theRunFolder(out, service, result.output);
-      expect(testRunOf(folder, service)).toMatchObject({
-        framework: 'cli',
-        failed: true,
-        when: 'on-failure',
-        runKey: `pytest-${result.pid}`,
-        runKeySource: 'option',
-        failures: [],
-      });
+      expect(result.output).toMatch(new RegExp(`must-gather: command exited 1; 2 container instances recorded in ${out}/${service}-integration-\\d{8}-\\d{6}\\.tar\\.gz\\n`));
+      expectRecorded(theRunFolder(out, service, result.output), service);
       expect(leftContainers(service)).toEqual([]);
     });
 
@@ -253,7 +248,7 @@ describeWithEngine('podman', 'examples that call the CLI', () => {
 
       expect(result.code, result.output).toBe(0);
       expect(result.output).toMatch(/1 passed, 1 deselected/);
-      expect(result.output).toContain('must-gather: the tests passed (exit code 0); nothing gathered');
+      expect(result.output).toMatch(/^must-gather: command exited 0; nothing kept \(\d+ container instances? followed; --when on-failure\)$/m);
       expect(readdirSync(out)).toEqual([]);
       expect(leftContainers(service)).toEqual([]);
     });

@@ -163,3 +163,22 @@ describe('doctor reads the engine choice from the environment as gathering does'
     expect(stderr).toBe('must-gather: invalid runtime "lxc": expected one of auto, podman, docker, all\n');
   });
 });
+
+describe('a test-suite step inside a recording (MUST_GATHER_RECORDING)', () => {
+  it('gathers nothing for the service being recorded and exits 0; without the mark it tries to gather', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'must-gather-recorded-'));
+    const env = { PATH: '/nonexistent', MUST_GATHER_RECORDING: 'orders', MUST_GATHER_DIR: out };
+    const recorded = await runCliInProcess(['orders', '--if-failed', '--exit-code', '1', '--json'], env);
+    expect(recorded).toEqual({
+      code: 0,
+      stdout: `${JSON.stringify({ skipped: true, reason: 'orders is being recorded (MUST_GATHER_RECORDING)' })}\n`,
+      stderr: 'must-gather: orders is being recorded (MUST_GATHER_RECORDING); nothing gathered\n',
+    });
+    expect(readdirSync(out)).toEqual([]);
+    // Another service, or no mark: a gather is attempted (here no engine, 3, or no such container, 4).
+    for (const attempt of [await runCliInProcess(['billing', '--if-failed', '--exit-code', '1'], env), await runCliInProcess(['orders', '--if-failed', '--exit-code', '1'], { PATH: '/nonexistent', MUST_GATHER_DIR: out })]) {
+      expect([3, 4], attempt.stderr).toContain(attempt.code);
+      expect(attempt.stderr).not.toContain('being recorded');
+    }
+  });
+});
