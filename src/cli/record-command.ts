@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { markRecording } from '../test-run/recording-marker.js';
 import { constants } from 'node:os';
 import { Option, type Command } from 'commander';
 import { RUNTIME_CHOICES, TRANSPORT_CHOICES } from '../runtime/types.js';
@@ -85,7 +86,10 @@ async function recordCommand(service: string, components: string[], flags: Recor
     if (!(error instanceof NoEngineError)) throw error;
     say(`not recording (${errorMessage(error).replace(/\s*\n\s*/g, ' ')}); running the command anyway`);
   }
-  const outcome = await runChild(command, flags.commandTimeout ?? null, async () => {
+  // The command's own snapshot steps (`--if-failed`, the framework reporters) then leave this service to the recording.
+  const env = { ...io.env };
+  if (recording) markRecording(service, env);
+  const outcome = await runChild(command, env, flags.commandTimeout ?? null, async () => {
     await recording?.snapshot();
   });
   if (!recording) return outcome.exitCode;
@@ -118,10 +122,10 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
  * Run the command in its own process group, stdio inherited. On timeout: save the state, SIGTERM the
  * group, SIGKILL it after a grace period. SIGINT/SIGTERM received are forwarded to the group.
  */
-function runChild(command: readonly string[], timeoutMs: number | null, beforeKill: () => Promise<void>): Promise<ChildOutcome> {
+function runChild(command: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number | null, beforeKill: () => Promise<void>): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
     const [file, ...args] = command as [string, ...string[]];
-    const child = spawn(file, args, { stdio: 'inherit', detached: true });
+    const child = spawn(file, args, { stdio: 'inherit', detached: true, env });
     let timedOut = false;
     let received: NodeJS.Signals | null = null;
     let killTimer: NodeJS.Timeout | null = null;

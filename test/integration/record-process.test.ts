@@ -103,6 +103,18 @@ wait
         expect(own).toHaveLength(1);
         expect(own[0]).toMatch(/^must-gather: command exited 3; /);
       }, 60_000);
+
+      it('the command is told the service is being recorded, so its own --if-failed step keeps no second folder', () => {
+        const dir = tempDir();
+        service = uniqueService('mgtrec');
+        const inner = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${service} --if-failed --exit-code 1 -o ${JSON.stringify(join(dir, 'inner'))}`;
+        const script = `${name} run -d --name ${service}_svc ${TEST_IMAGE} sh -c 'echo hello' >/dev/null; ${name} wait ${service}_svc >/dev/null; echo "marked: $MUST_GATHER_RECORDING"; ${inner}; exit 1`;
+        const run = spawnSync(process.execPath, [BIN, 'record', service, '-o', join(dir, 'out'), '--', 'sh', '-c', script], { env, encoding: 'utf8' });
+        expect(run.status, run.stderr).toBe(1);
+        expect(run.stdout).toContain(`marked: ${service}\n`);
+        expect(existsSync(join(dir, 'inner'))).toBe(false);
+        expect(recordedFolder(join(dir, 'out'), service).read(`${service}_svc.log`)).toBe('hello\n');
+      }, 60_000);
     },
     'api',
   );
