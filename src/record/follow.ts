@@ -6,6 +6,7 @@
  * what the file already has (resume.ts). Backpressure from the file reaches the engine's stream.
  */
 import type { Writable } from 'node:stream';
+import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerGoneError, EngineCancelledError, type ContainerRuntime, type LogOptions, type LogSource } from '../runtime/types.js';
@@ -179,7 +180,11 @@ export class LogFollower {
     const gate = new LineGate(log.times, point, point.resumes && point.since() !== undefined);
     this.#gate = gate;
     // A file that fails (the disk is full) ends the follow for good: rethrown, not retried.
-    await pipeline(log.stream, gate, sink, { end: false });
+    // Written chunk by chunk rather than piped: `pipeline(…, sink, { end: false })` leaves its listeners on
+    // the sink, one set per stream, and a crash-looping container's log is followed by many streams.
+    await pipeline(log.stream, gate, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) if (!sink.write(chunk)) await once(sink, 'drain');
+    });
     const failure = await log.finished.then(
       () => null,
       (error: unknown) => error,

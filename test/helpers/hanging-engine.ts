@@ -7,7 +7,10 @@ import { tempDir } from './engines.js';
 
 const HANGING_ENGINE = fileURLToPath(new URL('../fixtures/hanging-engine/engine.sh', import.meta.url));
 
-/** A PATH on which `name`'s CLI answers through the real engine but hangs in `logs` (used with --transport cli). */
+/**
+ * A PATH on which `name`'s CLI answers through the real engine but hangs in `logs` (used with --transport cli,
+ * and MUST_GATHER_DIRECT_LOGS=0: else the logs are read from the engine's files, never asking `logs`).
+ */
 export function hangingPath(name: RuntimeName): string {
   const dir = tempDir('must-gather-fake-engine-');
   symlinkSync(HANGING_ENGINE, join(dir, name));

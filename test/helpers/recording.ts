@@ -59,7 +59,7 @@ export function suiteScript(dir: string, engine: RuntimeName, service: string, e
 set -e
 E=${engine}; S=${service}; IMG=${TEST_IMAGE}
 $E run -d --name \${S}_db $IMG sh -c 'for i in $(seq 1 200); do echo "db line $i"; done; echo db-err >&2; sleep 60' >/dev/null
-$E run -d --name \${S}_app $IMG sh -c 'echo app first; echo app err >&2; exit 3' >/dev/null
+$E run -d --name \${S}_app $IMG sh -c 'echo app first; echo app err >&2; sleep 1; exit 3' >/dev/null
 $E wait \${S}_app >/dev/null || true
 $E ${rmForce(engine)} \${S}_app >/dev/null
 $E run -d --name \${S}_app $IMG sh -c 'echo app second; sleep 1; echo app second done' >/dev/null

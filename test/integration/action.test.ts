@@ -243,7 +243,7 @@ describeWithEngine('podman', 'GitHub Action step', () => {
 
     expect(dir).toMatch(new RegExp(`^${run.base}/${service}-integration-\\d{8}-\\d{6}$`));
     expect(statSync(dir!).isDirectory()).toBe(true);
-    expect(readdirSync(dir!).filter((f) => f.endsWith('.log')).sort()).toEqual([`${app}.log`, `${db}.log`]);
+    expect(readdirSync(dir!).filter((f) => f.endsWith('.log') && f !== 'timeline.log').sort()).toEqual([`${app}.log`, `${db}.log`]);
     expect(readFileSync(join(dir!, `${app}.log`))).toEqual(Buffer.from('out 1\nerr 1\n'));
     expect(readFileSync(join(dir!, `${db}.log`))).toEqual(Buffer.from('applying 0007\nERROR: relation missing\n'));
     expect(readFileSync(join(dir!, `${db}.log`))).toEqual(engineLogBytes('podman', ids[db]!));

@@ -30,7 +30,7 @@ suite('--runtime all collects from every engine that answers', () => {
     expect(result.runtimes.map((r) => r.name).sort()).toEqual(['docker', 'podman']);
     expect(result.containers.map((c) => `${c.runtime}:${c.name}`).sort()).toEqual([`docker:${name}`, `podman:${name}`]);
     const dir = result.outputDir as string;
-    expect(readdirSync(dir).sort()).toEqual(['SUMMARY.md', 'docker', 'index.html', 'manifest.json', 'podman', 'timeline.log']);
+    expect(readdirSync(dir).sort()).toEqual(['SUMMARY.md', 'docker', 'events.jsonl', 'index.html', 'manifest.json', 'podman', 'timeline.log']);
     for (const e of ENGINES) {
       expect(readdirSync(join(dir, e)).sort()).toEqual([`${name}.log`, `${name}_inspect.json`, 'runtime.json']);
       expect(readFileSync(join(dir, e, `${name}.log`), 'utf8')).toBe(`from ${e}\n`);

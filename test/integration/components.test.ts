@@ -42,7 +42,7 @@ for (const name of ENGINES) {
       if (run.code === 0) {
         const dir = run.stdout.trim();
         expect(dir.startsWith(`${out}/${svc}-integration-`)).toBe(true);
-        for (const file of readdirSync(dir).filter((f) => f.endsWith('.log')).sort()) {
+        for (const file of readdirSync(dir).filter((f) => f.endsWith('.log') && f !== 'timeline.log').sort()) {
           logs[file] = readFileSync(join(dir, file)).toString('latin1');
         }
       }

@@ -67,7 +67,7 @@ suite('--runtime auto collects from the engine that has the containers', () => {
     expect(run.stderr).not.toContain('no container of');
     expect(run.code).toBe(0);
     const dir = run.stdout.trim();
-    expect(readdirSync(dir).sort()).toEqual(['SUMMARY.md', 'index.html', 'manifest.json', `${onlyPodman}_db_test.log`, `${onlyPodman}_db_test_inspect.json`, 'runtime.json']);
+    expect(readdirSync(dir).sort()).toEqual(['SUMMARY.md', 'events.jsonl', 'index.html', 'manifest.json', `${onlyPodman}_db_test.log`, `${onlyPodman}_db_test_inspect.json`, 'runtime.json']);
     expect(readFileSync(join(dir, `${onlyPodman}_db_test.log`), 'utf8')).toBe('podman db\n');
     const manifest = manifestOf(dir);
     expect(manifest.runtime.name).toBe('podman');
@@ -95,7 +95,7 @@ suite('--runtime auto collects from the engine that has the containers', () => {
     const run = await runBin([inBoth, '-o', out], { env: userEnv({ CONTAINER_HOST: `unix://${API_SOCKETS.podman}` }) });
     expect(run.code).toBe(0);
     const dir = run.stdout.trim();
-    expect(readdirSync(dir).sort()).toEqual(['SUMMARY.md', 'docker', 'index.html', 'manifest.json', 'podman', 'timeline.log']);
+    expect(readdirSync(dir).sort()).toEqual(['SUMMARY.md', 'docker', 'events.jsonl', 'index.html', 'manifest.json', 'podman', 'timeline.log']);
     expect(readFileSync(join(dir, 'podman', `${inBoth}_db_test.log`), 'utf8')).toBe('both podman\n');
     expect(readFileSync(join(dir, 'docker', `${inBoth}_cache_test.log`), 'utf8')).toBe('both docker\n');
     expect(manifestOf(dir).runtimes.map((r) => r.name)).toEqual(['podman', 'docker']);

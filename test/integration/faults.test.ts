@@ -21,7 +21,7 @@ for (const name of ENGINES) {
     it('--timeout ends the run, kills the hung `logs` children, keeps what was collected and marks it incomplete', async () => {
       const out = tempDir();
       const hang = 900_000 + Math.floor(Math.random() * 90_000);
-      const env = { ...process.env, NO_COLOR: '1', PATH: hangingPath(name), MG_REAL_ENGINE: realEngine(name), MG_HANG_SECONDS: String(hang) };
+      const env = { ...process.env, NO_COLOR: '1', PATH: hangingPath(name), MUST_GATHER_DIRECT_LOGS: '0', MG_REAL_ENGINE: realEngine(name), MG_HANG_SECONDS: String(hang) };
       const cli = await runBin([service, '--runtime', name, '--transport', 'cli', '--output-dir', out, '--timeout', '3s', '--concurrency', '2', '--json'], { env });
       expect(cli.code).toBe(0);
       const result = JSON.parse(cli.stdout) as GatherResult;
@@ -46,7 +46,7 @@ for (const name of ENGINES) {
     it('SIGINT stops the run, writes the manifest marked incomplete and exits 130 without orphans', async () => {
       const out = tempDir();
       const hang = 900_000 + Math.floor(Math.random() * 90_000);
-      const env = { ...process.env, NO_COLOR: '1', PATH: hangingPath(name), MG_REAL_ENGINE: realEngine(name), MG_HANG_SECONDS: String(hang) };
+      const env = { ...process.env, NO_COLOR: '1', PATH: hangingPath(name), MUST_GATHER_DIRECT_LOGS: '0', MG_REAL_ENGINE: realEngine(name), MG_HANG_SECONDS: String(hang) };
       const child = spawn(process.execPath, [BIN, service, '--runtime', name, '--transport', 'cli', '--output-dir', out, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';

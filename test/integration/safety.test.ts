@@ -437,7 +437,7 @@ for (const name of ENGINES) {
     for (const pressure of [false, true]) {
       it(`--container-timeout bounds each container when the engine CLI hangs in \`logs\`, without orphans${pressure ? ', however often the GC runs' : ''}`, async () => {
         const hang = 900_000 + Math.floor(Math.random() * 90_000);
-        const plain = { ...process.env, NO_COLOR: '1', PATH: hangingPath(name), MG_REAL_ENGINE: realEngine(name), MG_HANG_SECONDS: String(hang) };
+        const plain = { ...process.env, NO_COLOR: '1', PATH: hangingPath(name), MUST_GATHER_DIRECT_LOGS: '0', MG_REAL_ENGINE: realEngine(name), MG_HANG_SECONDS: String(hang) };
         try {
           const cli = await runBounded(
             [service, 'slow', '--runtime', name, '--transport', 'cli', '--output-dir', tempDir(), '--container-timeout', '2s', '--concurrency', '1', '--json'],

@@ -97,7 +97,10 @@ for (const name of ENGINES) {
         const engineLevel = requests.filter((r) => !r.includes('/containers/ID/')).sort();
         // _ping says which engine and its version; podman's also carries the versions for runtime.json (its
         // /version and /info take 0.15-0.3 s each); docker's /version for runtime.json is cheap.
-        expect(engineLevel).toEqual(name === 'podman' ? ['GET /_ping', 'GET /_ping', 'GET /containers/json'] : ['GET /_ping', 'GET /containers/json', 'GET /version']);
+        // /events once: the collected containers' events for events.jsonl, asked while the logs are read.
+        expect(engineLevel).toEqual(
+          name === 'podman' ? ['GET /_ping', 'GET /_ping', 'GET /containers/json', 'GET /events'] : ['GET /_ping', 'GET /containers/json', 'GET /events', 'GET /version'],
+        );
         expect(runtimeJson).toMatchObject({ name, transport: 'api', info: null, error: null });
         expect(runtimeJson.versionInfo).not.toBeNull();
         expect(result.containers.every((c) => c.error === null)).toBe(true);
