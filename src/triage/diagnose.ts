@@ -147,7 +147,8 @@ function problem(container: string, kind: ProblemKind, reason: string, evidence:
 /**
  * Why the container was killed, from its events: an `oom` event, or a SIGKILL (137) the engine did not send
  * (no kill or stop event since it started: the kernel's OOM killer, podman 4.3 sending no oom event and
- * recording `OOMKilled: false`). Null when the events do not tell.
+ * recording `OOMKilled: false`), unless the container was destroyed right after (its removal killed it).
+ * Null when the events do not tell.
  */
 function killFromEvents(events: EventHistory | null, exitCode: number | null, memoryLimit: number | null): { kind: 'oom' | 'killed'; reason: string } | null {
   if (events === null) return null;
@@ -157,6 +158,7 @@ function killFromEvents(events: EventHistory | null, exitCode: number | null, me
   if (last === null || last.exitCode !== 137 || exitCode !== 137) return null;
   const at = formatClock(last.time);
   if (last.byEngine === true) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC by the engine (kill or stop)` };
+  if (last.removedAt !== undefined) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC as it was removed (destroyed at ${formatClock(last.removedAt)} UTC: \`rm -f\`), not a crash` };
   if (memoryLimit !== null) {
     return { kind: 'oom', reason: `exit 137 — out of memory (SIGKILL at ${at} UTC under its ${formatBytes(memoryLimit)} memory limit, with no kill or stop by the engine before it)` };
   }

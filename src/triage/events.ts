@@ -16,6 +16,11 @@ export interface EventMark {
   readonly exitCode?: number;
   /** `die`: whether the engine sent a kill or stop after the container last started (an exit it caused). */
   readonly byEngine?: boolean;
+  /**
+   * `die`: when the container was destroyed within {@link REMOVED_WITHIN_MS} after it — a SIGKILL then was
+   * most likely the removal's own (`rm -f`, which podman announces with no kill event).
+   */
+  readonly removedAt?: string;
   /** `health`: the new status (`healthy`, `unhealthy`, `starting`). */
   readonly health?: string;
 }
@@ -39,6 +44,8 @@ export interface EventHistory {
 }
 
 const MAX_MARKS = 100;
+/** A destroy this soon after a die says the removal killed it (podman's `rm -f -t 0`: ~0.05–0.3 s). */
+const REMOVED_WITHIN_MS = 1000;
 
 /** Builds one container's {@link EventHistory} event by event. */
 class HistoryBuilder {
@@ -78,6 +85,14 @@ class HistoryBuilder {
         this.lastExit = mark;
         this.#exited = true;
         this.#mark(mark);
+        return;
+      }
+      case 'destroy': {
+        const last = this.lastExit;
+        if (!this.#exited || last === null || !(Date.parse(event.time) - Date.parse(last.time) <= REMOVED_WITHIN_MS)) return;
+        this.lastExit = { ...last, removedAt: event.time };
+        const at = this.marks.lastIndexOf(last);
+        if (at >= 0) this.marks[at] = this.lastExit;
         return;
       }
       case 'health_status':

@@ -94,6 +94,29 @@ describe('diagnose with events', () => {
     });
   });
 
+  it('a SIGKILL right before the container was destroyed is its removal (`rm -f -t 0`), not a memory problem', async () => {
+    const own = podman.filter((e) => e.name === 'mgtevents_oom_podman');
+    const die = own.find((e) => e.action === 'die') as ContainerEvent;
+    const destroyAfter = (ms: number): ContainerEvent[] => {
+      const time = new Date(Date.parse(die.time) + ms).toISOString().replace('Z', '000000Z');
+      return [...own.filter((e) => e.action !== 'destroy'), { ...die, action: 'destroy', engineAction: 'remove', time, exitCode: undefined } as ContainerEvent];
+    };
+    const soon = await historyOf(destroyAfter(200), 'mgtevents_oom_podman');
+    expect(soon.lastExit).toMatchObject({ exitCode: 137, byEngine: false, removedAt: expect.stringMatching(/Z$/) });
+    for (const memory of [0, 20 * 1024 * 1024]) {
+      const { rec, inspect } = exited(137, {}, memory);
+      expect(diagnose(rec, inspect, null, AS_OF, soon).problems[0]).toMatchObject({
+        kind: 'killed',
+        reason: expect.stringMatching(/^exit 137 — killed \(SIGKILL\) at 00:11:17 UTC as it was removed \(destroyed at 00:11:17 UTC: `rm -f`\), not a crash$/),
+      });
+    }
+    // Destroyed later (the suite's teardown after the kernel killed it): still out of memory.
+    const later = await historyOf(destroyAfter(1600), 'mgtevents_oom_podman');
+    expect(later.lastExit?.removedAt).toBeUndefined();
+    const { rec, inspect } = exited(137, {}, 20 * 1024 * 1024);
+    expect(diagnose(rec, inspect, null, AS_OF, later).problems[0]?.kind).toBe('oom');
+  });
+
   it('docker: the oom event decides even where inspect says OOMKilled false', async () => {
     const { rec, inspect } = exited(137);
     const d = diagnose(rec, inspect, null, AS_OF, await historyOf(docker, 'mgtevents_oom_docker'));
