@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { describeWithEngine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 import { BIN, runBin } from '../helpers/run-cli.js';
-import { recordedFolder, rmForce } from '../helpers/recording.js';
+import { recordedFolder } from '../helpers/recording.js';
 
 /** Wait until `path` exists (the script got that far). */
 async function waitFor(path: string): Promise<void> {
@@ -39,7 +39,6 @@ for (const name of ENGINES) {
           `#!/bin/sh
 ${name} run -d --name ${service}_svc ${TEST_IMAGE} sh -c 'echo before the kill; sleep 300' >/dev/null
 until ${name} logs ${service}_svc 2>/dev/null | grep -q .; do sleep 0.1; done
-${name} ${rmForce(name)} ${service}_svc >/dev/null
 kill -9 $$
 `,
           { mode: 0o755 },
