@@ -175,7 +175,8 @@ export class Instance {
       oomKilled: (d?.oomKilled ?? false) || this.oomEvent,
       restartCount: d?.restartCount ?? 0,
       startedAt: d?.startedAt ?? null,
-      finishedAt: d?.finishedAt ?? null,
+      // Its last die event says when it ended when the last inspect was taken while it ran.
+      finishedAt: diedSince ? (this.exits.at(-1)?.at ?? null) : (d?.finishedAt ?? null),
       matchedBy: this.selected.matchedBy,
     };
   }

@@ -148,7 +148,8 @@ export function parsePodmanCliEvent(line: string): ContainerEvent | null {
     id: nonEmptyOrNull(event.ID),
     name: nonEmptyOrNull(event.Name),
     image: nonEmptyOrNull(event.Image),
-    exitCode: event.ContainerExitCode,
+    // Go's omitempty: a `died` event of exit code 0 has no ContainerExitCode at all.
+    exitCode: event.ContainerExitCode ?? (event.Status === 'died' ? 0 : undefined),
     signal: undefined,
     // podman 4.3 names the key `health_status`; later versions `HealthStatus`.
     health: nonEmptyOrNull(event.health_status) ?? nonEmptyOrNull(event.HealthStatus),

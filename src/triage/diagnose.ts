@@ -158,7 +158,7 @@ function killFromEvents(events: EventHistory | null, exitCode: number | null, me
   if (last === null || last.exitCode !== 137 || exitCode !== 137) return null;
   const at = formatClock(last.time);
   if (last.byEngine === true) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC by the engine (kill or stop)` };
-  if (last.removedAt !== undefined) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC as it was removed (destroyed at ${formatClock(last.removedAt)} UTC: \`rm -f\`), not a crash` };
+  if (last.removedAt !== undefined) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC as it was removed (rm -f; destroyed at ${formatClock(last.removedAt)} UTC), not a crash` };
   if (memoryLimit !== null) {
     return { kind: 'oom', reason: `exit 137 — out of memory (SIGKILL at ${at} UTC under its ${formatBytes(memoryLimit)} memory limit, with no kill or stop by the engine before it)` };
   }

@@ -57,6 +57,11 @@ for (const name of ENGINES) {
         expect(flaky?.restartCount).toBe(2);
         expect(flaky?.exits.map((e) => e.exitCode)).toEqual([4, 4, 4]);
         expect(f.instance('hog')?.exitCode).toBe(137);
+        // db was last inspected while it ran, then removed: its end is its die event's time.
+        const dbRecord = f.instance('db');
+        expect(dbRecord?.finishedAt ?? null).not.toBeNull();
+        // (or the inspect's own FinishedAt, when the die event's inspect caught it stopped)
+        expect(Math.abs(Date.parse(dbRecord?.finishedAt ?? '') - Date.parse(dbRecord?.exits.at(-1)?.at ?? ''))).toBeLessThan(2000);
         expect(f.read(`${service}_hog.log`)).toBe('hog start\n');
         expect(f.read('SUMMARY.md')).toMatch(new RegExp(`\\*\\*${service}_hog\\*\\* — exit 137 — [^\\n]*(out of memory|too much memory)`));
         const die = f.events.find((e) => e.action === 'die' && e.name === `${service}_app` && e.instance === 1);

@@ -97,6 +97,14 @@ describe('podman: compat API and `podman events --format json`', () => {
     expect(kept(podmanApi).find((e) => e.action === 'destroy')?.engineAction).toBe('remove');
   });
 
+  it('reads a CLI `died` without ContainerExitCode (Go omits a 0) as exit code 0', () => {
+    // As podman 4.3.1 printed it for `podman run … true`.
+    const line =
+      '{"ID":"5990a779128a128f13789a30c9f9484c954becc583a62917c703edd7f8d93d21","Image":"localhost/must-gather-busybox:latest","Name":"mgtzero","Status":"died","Time":"2026-12-02T02:07:07.335075612Z","Type":"container","Attributes":{}}';
+    expect(parsePodmanCliEvent(line)).toMatchObject({ action: 'die', exitCode: 0, name: 'mgtzero' });
+    expect(parsePodmanCliEvent(line.replace('"died"', '"start"'))?.exitCode).toBeUndefined();
+  });
+
   it('reads the CLI time with its trailing zeros cut to the same nanoseconds as the API', () => {
     // The CLI line says 00:11:17.18647571Z; the API's timeNano 1796170277186475710.
     const die = kept(podmanCli).find((e) => e.name === 'mgtevents_rs_podman' && e.action === 'die');

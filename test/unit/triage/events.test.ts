@@ -107,7 +107,7 @@ describe('diagnose with events', () => {
       const { rec, inspect } = exited(137, {}, memory);
       expect(diagnose(rec, inspect, null, AS_OF, soon).problems[0]).toMatchObject({
         kind: 'killed',
-        reason: expect.stringMatching(/^exit 137 — killed \(SIGKILL\) at 00:11:17 UTC as it was removed \(destroyed at 00:11:17 UTC: `rm -f`\), not a crash$/),
+        reason: expect.stringMatching(/^exit 137 — killed \(SIGKILL\) at 00:11:17 UTC as it was removed \(rm -f; destroyed at 00:11:17 UTC\), not a crash$/),
       });
     }
     // Destroyed later (the suite's teardown after the kernel killed it): still out of memory.
