@@ -42,7 +42,7 @@ export function recordedFolder(base: string, service: string): RecordedFolder {
 }
 
 /** How a suite removes a container at once (podman's default grace would be 10 s). */
-export function rmForce(engine: RuntimeName): string {
+function rmForce(engine: RuntimeName): string {
   return engine === 'podman' ? 'rm -f -t 0' : 'rm -f';
 }
 
