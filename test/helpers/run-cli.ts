@@ -13,17 +13,19 @@ export interface CliRun {
 
 /** Spawn the built `must-gather` binary as a user would, and collect what it prints. */
 export function runBin(args: readonly string[], options: { env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void } = {}): Promise<CliRun> {
+  return runCommand(process.execPath, [BIN, ...args], options.env ?? { ...process.env, NO_COLOR: '1' }, options.onSpawn);
+}
+
+/** Spawn `command` (stdin closed) and collect its exit and what it prints. */
+export function runCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv, onSpawn?: (pid: number) => void): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: options.env ?? { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
-    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import type { Manifest } from '../../src/gather/manifest.js';
 import { DEFAULT_OUTPUT_DIR } from '../../src/gather/options.js';
 import { describeWithEngine, tempDir, uniqueService } from '../helpers/engines.js';
 import { scriptedEngine, type ScriptedEngine } from '../helpers/hanging-engine.js';
-import { BIN, runBin, type CliRun } from '../helpers/run-cli.js';
+import { BIN, runBin, runCommand, type CliRun } from '../helpers/run-cli.js';
 
 /*
  * Where a run writes when no base folder was chosen, as a real user other than root sees it: this machine's
@@ -62,18 +62,7 @@ function runAs(uid: number, args: readonly string[], env: NodeJS.ProcessEnv): Pr
   const home = tempDir('must-gather-home-');
   chownSync(home, uid, uid);
   cleanup.push(home);
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, BIN, ...args], {
-      env: { HOME: home, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runCommand('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, BIN, ...args], { HOME: home, NO_COLOR: '1', ...env });
 }
 
 /** What `uid` owns directly in the default base: nothing, ever. */
