@@ -32,7 +32,7 @@ function buildProgram(io: CliIo, run: (service: string, components: string[], fl
     .description("Run a test command while following the service's containers: every container's log, inspect and events are kept (by default only when the command fails).")
     .usage('<service> [components...] [options] -- <command> [args...]')
     .argument('<service>', 'service under test: containers named <service>_… or <service>-… are followed')
-    .argument('[components...]', 'only containers whose name holds each of these as a _/- separated word')
+    .argument('[components...]', 'only containers whose name holds any one of these as a _/- separated word')
     .option('-a, --alias <prefix>', 'another name prefix for the same service (repeatable)', collectRepeatable)
     .option('-c, --container <name>', 'also follow this exact container name or ID (repeatable)', collectRepeatable)
     .option('-l, --label <key=value>', 'also follow containers with this label (repeatable)', collectRepeatable)
