@@ -158,10 +158,12 @@ function killFromEvents(events: EventHistory | null, exitCode: number | null, me
   if (last === null || last.exitCode !== 137 || exitCode !== 137) return null;
   const at = formatClock(last.time);
   if (last.byEngine === true) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC by the engine (kill or stop)` };
-  if (last.removedAt !== undefined) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC as it was removed (rm -f; destroyed at ${formatClock(last.removedAt)} UTC), not a crash` };
   if (memoryLimit !== null) {
     return { kind: 'oom', reason: `exit 137 — out of memory (SIGKILL at ${at} UTC under its ${formatBytes(memoryLimit)} memory limit, with no kill or stop by the engine before it)` };
   }
+  // Without a memory limit, a SIGKILL right before the container was destroyed was its removal's (a memory-limited
+  // one destroyed by the suite's teardown a moment after the kernel killed it stays out of memory).
+  if (last.removedAt !== undefined) return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC as it was removed (rm -f; destroyed at ${formatClock(last.removedAt)} UTC), not a crash` };
   return { kind: 'killed', reason: `exit 137 — killed (SIGKILL) at ${at} UTC, not by the engine (no kill or stop before it): likely out of memory` };
 }
 
