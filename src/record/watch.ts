@@ -2,16 +2,26 @@
  * One engine's container events, watched for as long as the recording runs. The stream is asked `since`
  * the recording's start, so nothing between that and the connection is missed; when it drops (the daemon
  * restarts, the connection breaks) the watcher waits with backoff until the engine answers, records the gap,
- * has the recorder look again (containers created meanwhile), and asks again `since` the last event seen,
- * dropping the events it already handled. At the end, {@link EventWatcher.catchUp} reads the events up to
- * now to their end: an event the live stream had not delivered yet (podman's file backend lags) is not lost.
+ * has the recorder look again (containers created meanwhile), and asks again from a little before the latest
+ * event seen, dropping the events it already handled. At the end, {@link EventWatcher.catchUp} reads the
+ * events up to now to their end: an event the live stream had not delivered yet (podman's file backend lags)
+ * is not lost.
+ *
+ * An engine's stream is not in time order: docker stamps an event before it takes the lock that orders
+ * them, so two containers' events a moment apart come swapped (1 in 60 here with 24 containers at once).
+ * Events are told apart by what they are (container, action, time), never by being older than the latest.
  */
 import type { DetectedRuntime } from '../runtime/detect.js';
 import type { ContainerEvent } from '../runtime/types.js';
 import { errorMessage } from '../_util/errors.js';
 import { linkedSignal, type LinkedSignal } from '../_util/deadline.js';
 import { pause, retryDelayMs, type Gap } from './follow.js';
-import { timeKey } from './resume.js';
+
+/**
+ * How far before the latest event a replay starts, and how long an event is remembered as handled: events
+ * stamped out of order by more than this are not expected (a few milliseconds were seen).
+ */
+const REORDER_WINDOW_MS = 10_000;
 
 export interface WatchHooks {
   /** Handle one event (called in the engine's order, one at a time). */
@@ -22,11 +32,41 @@ export interface WatchHooks {
   readonly now: () => Date;
 }
 
+/** The events handled lately, by identity: what a replay (or the live stream after a catch-up) gives again. */
+class HandledEvents {
+  readonly #at = new Map<string, number>();
+  #latestMs = -Infinity;
+
+  constructor(readonly startMs: number) {}
+
+  /** True the first time an event is offered; it is then remembered for the window. */
+  add(event: ContainerEvent): boolean {
+    const key = `${event.id}:${event.engineAction ?? event.action}:${event.time}`;
+    if (this.#at.has(key)) return false;
+    const ms = Date.parse(event.time);
+    this.#at.set(key, Number.isNaN(ms) ? this.#latestMs : ms);
+    if (ms > this.#latestMs) this.#latestMs = ms;
+    this.#forgetOld();
+    return true;
+  }
+
+  /** Where a replay starts: the window before the latest event, never before the recording's start. */
+  replaySince(): Date {
+    return new Date(Math.max(this.startMs, this.#latestMs - REORDER_WINDOW_MS));
+  }
+
+  /** Events older than twice the window cannot come again from a replay: forgotten (memory stays bounded). */
+  #forgetOld(): void {
+    const floor = this.#latestMs - 2 * REORDER_WINDOW_MS;
+    for (const [key, ms] of this.#at) {
+      if (ms >= floor) break;
+      this.#at.delete(key);
+    }
+  }
+}
+
 export class EventWatcher {
-  /** The last event handled, and the keys of those handled at its time: a replay from it drops them. */
-  #lastKey: string | null = null;
-  #lastTime: string;
-  #atLast = new Set<string>();
+  readonly #handled: HandledEvents;
   readonly #life: LinkedSignal;
   #running: Promise<void> | null = null;
 
@@ -36,7 +76,7 @@ export class EventWatcher {
     signal: AbortSignal,
     readonly hooks: WatchHooks,
   ) {
-    this.#lastTime = since.toISOString();
+    this.#handled = new HandledEvents(since.getTime());
     this.#life = linkedSignal(signal);
   }
 
@@ -55,10 +95,11 @@ export class EventWatcher {
   /** Every event from the last handled one up to now, read to the end of the engine's answer. */
   async catchUp(): Promise<void> {
     const until = this.hooks.now();
+    const since = this.#handled.replaySince();
     try {
-      await this.#read({ since: this.#lastTime, until });
+      await this.#read(since, until);
     } catch (error) {
-      if (!this.#life.signal.aborted) this.hooks.gap({ engine: this.engine.info.name, from: this.#lastTime, to: until.toISOString(), reason: `events up to the end not read: ${errorMessage(error)}` });
+      if (!this.#life.signal.aborted) this.hooks.gap({ engine: this.engine.info.name, from: since.toISOString(), to: until.toISOString(), reason: `events up to the end not read: ${errorMessage(error)}` });
     }
   }
 
@@ -67,7 +108,7 @@ export class EventWatcher {
     while (!this.#life.signal.aborted) {
       let failure: string;
       try {
-        await this.#read({ since: this.#lastTime });
+        await this.#read(this.#handled.replaySince());
         failure = 'the event stream ended';
       } catch (error) {
         failure = `the event stream broke: ${errorMessage(error)}`;
@@ -90,28 +131,9 @@ export class EventWatcher {
     }
   }
 
-  async #read(range: { since: string; until?: Date }): Promise<void> {
-    const since = new Date(Date.parse(range.since));
-    for await (const event of this.engine.runtime.events({ since, ...(range.until ? { until: range.until } : {}), signal: this.#life.signal })) {
-      if (!this.#isNew(event)) continue;
-      await this.hooks.event(event);
+  async #read(since: Date, until?: Date): Promise<void> {
+    for await (const event of this.engine.runtime.events({ since, ...(until ? { until } : {}), signal: this.#life.signal })) {
+      if (this.#handled.add(event)) await this.hooks.event(event);
     }
-  }
-
-  /** Events at or before the last one handled come again after a reconnect or in the catch-up: drop them. */
-  #isNew(event: ContainerEvent): boolean {
-    const key = timeKey(event.time);
-    const id = `${event.id}:${event.action}:${event.time}`;
-    if (key === null) return true;
-    if (this.#lastKey !== null && key < this.#lastKey) return false;
-    if (key === this.#lastKey) {
-      if (this.#atLast.has(id)) return false;
-    } else {
-      this.#lastKey = key;
-      this.#lastTime = event.time;
-      this.#atLast = new Set();
-    }
-    this.#atLast.add(id);
-    return true;
   }
 }
