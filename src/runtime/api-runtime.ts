@@ -10,7 +10,7 @@ import { endpointUrl, type Endpoint } from './endpoint.js';
 import { httpGet, readBody, type Query } from './http.js';
 import { openDirectLog } from './log-file.js';
 import { coalesce, streamGet, type StreamedBody } from './stream-get.js';
-import { parseContainerList, parseInspect } from './parse.js';
+import { isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
 import {
   ContainerGoneError,
   EngineCancelledError,
@@ -182,7 +182,8 @@ export class ApiRuntime implements ContainerRuntime {
     await new Promise<void>((resolve) => (out.writableFinished || out.destroyed ? resolve() : (out.once('finish', resolve), out.once('close', resolve))));
     const failure = body.error();
     if (failure !== null) throw mapError(failure, 'logs stream', signal);
-    if (demuxer?.daemonError) throw new EngineError(`engine reported: ${demuxer.daemonError}`);
+    const daemonError = demuxer?.daemonError ?? null;
+    if (daemonError !== null) throw isContainerGoneMessage(daemonError) ? new ContainerGoneError(daemonError) : new EngineError(`engine reported: ${daemonError}`);
     if (demuxer && demuxer.missingBytes > 0) throw new EngineError(`log stream ended inside a frame: ${demuxer.missingBytes} bytes missing`);
   }
 

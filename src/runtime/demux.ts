@@ -17,6 +17,23 @@ const HEADER = 8;
 const SYSTEM_ERR = 3;
 /** How much of a daemon error (systemerr frames) is kept. */
 const MAX_ERROR_BYTES = 64 * 1024;
+/**
+ * How podman's API begins the error it writes, unframed, into a logs body it has already answered 200 (the
+ * container was removed as the stream began): `{"cause":…,"message":…,"response":500}`.
+ */
+const UNFRAMED_ERROR_START = Buffer.from('{"cause":');
+
+/** The message of an engine's JSON error body (`response` 400 or more), or null when the bytes are not one. */
+function engineErrorMessage(bytes: Buffer): string | null {
+  try {
+    const value = JSON.parse(bytes.toString('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null) return null;
+    const { message, response } = value as { message?: unknown; response?: unknown };
+    return typeof message === 'string' && typeof response === 'number' && response >= 400 ? message : null;
+  } catch {
+    return null;
+  }
+}
 
 export interface LogDemuxerOptions {
   /**
@@ -34,6 +51,10 @@ export class LogDemuxer extends Transform {
   #type = 0;
   #remaining = 0;
   #raw = false;
+  #sawFrame = false;
+  /** Unframed bytes that may be the engine's JSON error (see {@link UNFRAMED_ERROR_START}), held to the end. */
+  #rawHeld: Buffer[] | null = null;
+  #rawHeldBytes = 0;
   #systemErr: Buffer[] = [];
   #systemErrBytes = 0;
   readonly #joiner: LineJoiner | null;
@@ -64,7 +85,8 @@ export class LogDemuxer extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.#raw) {
-      callback(null, chunk);
+      this.#passRaw(chunk);
+      callback(null, this.#collected() ?? undefined);
       return;
     }
     let offset = 0;
@@ -81,10 +103,13 @@ export class LogDemuxer extends Transform {
           // Not a frame header: the stream is not multiplexed. Keep every byte, from here on unchanged.
           this.#raw = true;
           this.#endLines();
-          this.#out.push(Buffer.from(this.#header), chunk.subarray(offset));
+          // After frames, bytes that begin as podman's JSON error are held: it is the engine's, not the log's.
+          if (this.#sawFrame && UNFRAMED_ERROR_START.subarray(0, HEADER).equals(this.#header)) this.#rawHeld = [];
+          this.#passRaw(Buffer.concat([this.#header, chunk.subarray(offset)]));
           break;
         }
         this.#type = type;
+        this.#sawFrame = true;
         this.#remaining = this.#header.readUInt32BE(4);
         this.#prefixPending = this.#prefix !== null && type !== SYSTEM_ERR;
         this.#time = null;
@@ -106,11 +131,35 @@ export class LogDemuxer extends Transform {
     const gathered = this.#prefix?.flush();
     if (gathered) this.#payload(gathered);
     this.#endLines();
+    if (this.#rawHeld !== null) {
+      const held = Buffer.concat(this.#rawHeld);
+      this.#rawHeld = null;
+      const message = engineErrorMessage(held);
+      if (message === null) this.#out.push(held);
+      else this.#systemErr.push(Buffer.from(message));
+    }
     // A stream cut inside a header: those bytes are all there is; keep them rather than lose them.
     if (this.#headerFill > 0) this.#out.push(Buffer.from(this.#header.subarray(0, this.#headerFill)));
     const rest = this.#collected();
     if (rest) this.push(rest);
     callback();
+  }
+
+  /** Unframed bytes: passed on, or held while they may still be the engine's error (up to its limit). */
+  #passRaw(bytes: Buffer): void {
+    if (this.#rawHeld === null) {
+      this.#out.push(bytes);
+      return;
+    }
+    this.#rawHeld.push(bytes);
+    this.#rawHeldBytes += bytes.length;
+    const held = this.#rawHeldBytes <= UNFRAMED_ERROR_START.length ? null : Buffer.concat(this.#rawHeld);
+    if (held !== null && (this.#rawHeldBytes > MAX_ERROR_BYTES || !held.subarray(0, UNFRAMED_ERROR_START.length).equals(UNFRAMED_ERROR_START))) {
+      this.#out.push(held);
+      this.#rawHeld = null;
+    } else if (held !== null) {
+      this.#rawHeld = [held];
+    }
   }
 
   /** Bytes of the last frame that never arrived (the stream ended mid-frame). */

@@ -153,7 +153,7 @@ export function parseInspect(raw: unknown): ContainerDetails {
 }
 
 /** Text engines print when a container does not exist: docker exits 1, podman exits 125. */
-const GONE_PATTERNS = [/no such container/i, /no such object/i, /no container with name or id/i];
+const GONE_PATTERNS = [/no such container/i, /no such object/i, /no container with name or id/i, /container has already been removed/i];
 
 export function isContainerGoneMessage(stderr: string): boolean {
   return GONE_PATTERNS.some((pattern) => pattern.test(stderr));

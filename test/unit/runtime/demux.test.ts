@@ -212,6 +212,26 @@ describe('LogDemuxer', () => {
     expect(demuxer.daemonError).toBe('Error grabbing logs: log file gone');
   });
 
+  it('keeps the error podman writes unframed into a 200 follow body out of the output, in daemonError', async () => {
+    // podman 4.3's logs handler has sent its 200 when the container turns out removed: the error follows as JSON.
+    const error = '{"cause":"container has already been removed","message":"container has already been removed","response":500}\n';
+    const stream = Buffer.concat([frame(STDOUT, 'before\n'), Buffer.from(error)]);
+    for (const chunks of [[stream], bytes(stream)]) {
+      const { output, demuxer } = await run(chunks);
+      expect(output.toString('utf8')).toBe('before\n');
+      expect(demuxer.daemonError).toBe('container has already been removed');
+    }
+  });
+
+  it('passes unframed bytes that only look like the start of an engine error on unchanged', async () => {
+    for (const text of ['{"cause":"mine"} and more\n', '{"cause":"x","message":"y","response":200}\n', `{"cause":"${'c'.repeat(70_000)}"`]) {
+      const stream = Buffer.concat([frame(STDOUT, 'before\n'), Buffer.from(text)]);
+      const { output, demuxer } = await run([stream.subarray(0, 20), stream.subarray(20, 30), stream.subarray(30)]);
+      expect(output.toString('utf8')).toBe(`before\n${text}`);
+      expect(demuxer.daemonError).toBeNull();
+    }
+  });
+
   it('keeps at most 64 KiB of systemerr text', async () => {
     const text = 'e'.repeat(64 * 1024 + 100);
     const { output, demuxer } = await run([Buffer.concat([frame(SYSTEMERR, text), frame(SYSTEMERR, 'more'), frame(STDOUT, 'ok')])]);
