@@ -62,6 +62,10 @@ export class LogFollower {
   #receivedBefore = 0;
   /** When the last stream ended: where a stream without line times resumes (inexactly). */
   #lastEnd: Date | null = null;
+  /** The stream in flight alone: cut by {@link readToEndAndStop}. */
+  #current: LinkedSignal | null = null;
+  /** The next stream is the last one, not following ({@link readToEndAndStop}). */
+  #lastRead = false;
 
   /** `signal`: the recording's life; {@link end} stops this follower alone. */
   constructor(
@@ -92,6 +96,22 @@ export class LogFollower {
    */
   finish(): void {
     this.#finishing = true;
+    this.#wake?.();
+  }
+
+  /**
+   * The recording ends while the container runs (the caller took its last inspect): the following stream
+   * is cut and the log read once more, not following, from where the file is, so everything the engine
+   * has up to now is in the file, none of it twice. Without line times (podman's CLI) a log that has
+   * output cannot be resumed exactly: its stream is just cut.
+   */
+  readToEndAndStop(): void {
+    if (this.received() > 0 && this.point.since() === undefined) {
+      this.end();
+      return;
+    }
+    this.#lastRead = true;
+    this.#current?.abort(new Error('recording stopped: the log is read to its end'));
     this.#wake?.();
   }
 
@@ -127,8 +147,11 @@ export class LogFollower {
       // at the end, or it started again since the last stream opened.
       while (!this.ended && !(this.#finishing && this.#streams > 0 && this.#starts === this.#startsAtStream)) {
         const starts = this.#starts;
-        const failure = await this.#stream(sink);
-        if (this.ended) break;
+        const last = this.#lastRead;
+        const failure = await this.#stream(sink, !last);
+        if (this.ended || last) break;
+        // The following stream was cut for the last read.
+        if (this.#lastRead) continue;
         if (failure instanceof ContainerGoneError) return this.point.resumes ? null : 'log not read: the container was removed before its log could be asked for';
         if (failure !== null && this.#finishing) break;
         if (failure !== null) {
@@ -163,20 +186,22 @@ export class LogFollower {
 
   /** Wait for the container's next start (already seen, or to come) or the end of the recording. */
   async #restartOrEnd(starts: number): Promise<void> {
-    if (this.#starts > starts || this.ended || this.#finishing) return;
+    if (this.#starts > starts || this.ended || this.#finishing || this.#lastRead) return;
     await new Promise<void>((resolve) => (this.#wake = resolve));
     this.#wake = null;
   }
 
-  /** One follow stream into `sink`: null when it ended cleanly, else the engine's failure. */
-  async #stream(sink: Writable): Promise<unknown> {
+  /** One stream into `sink` (following, or the last read): null when it ended cleanly, else the engine's failure. */
+  async #stream(sink: Writable, follow: boolean): Promise<unknown> {
     const point = this.point;
     // Without line times (a transport that gives none) the point has no time: resume from when the last
     // stream ended, which may drop or repeat a line or two; the gap says so.
     const since = point.resumes ? (point.since() ?? this.#lastEnd?.toISOString()) : undefined;
     this.#streams++;
     this.#startsAtStream = this.#starts;
-    const log = this.runtime.logs(this.container, { ...this.logs, follow: true, lineTimes: true, ...(since !== undefined ? { since, tail: undefined } : {}) }, this.#end.signal);
+    const current = linkedSignal(this.#end.signal);
+    this.#current = current;
+    const log = this.runtime.logs(this.container, { ...this.logs, follow, lineTimes: true, ...(since !== undefined ? { since, tail: undefined } : {}) }, current.signal);
     const gate = new LineGate(log.times, point, point.resumes && point.since() !== undefined);
     this.#gate = gate;
     // A file that fails (the disk is full) ends the follow for good: rethrown, not retried.
@@ -195,7 +220,9 @@ export class LogFollower {
     this.#dropped += gate.dropped;
     this.#receivedBefore += gate.received;
     this.#gate = null;
-    if (failure instanceof EngineCancelledError && this.ended) return null;
+    this.#current = null;
+    current.dispose();
+    if (failure instanceof EngineCancelledError && (this.ended || current.signal.aborted)) return null;
     return failure;
   }
 }

@@ -61,6 +61,12 @@ export interface Recording {
   stop(options: StopOptions): Promise<RecordResult>;
 }
 
+/**
+ * How often the engines are listed while recording, besides their events: a container whose events the
+ * engine never delivered (podman's file backend, a stream that broke unnoticed) is still followed.
+ */
+const LIST_EVERY_MS = 2_000;
+
 /** How long a stopped container's stream in flight may go without a byte at the end before it is ended. */
 const FOLLOW_END_GRACE_MS = 5_000;
 
@@ -115,6 +121,9 @@ class Recorder implements Recording {
   /** Events are handled one at a time, in the order each engine sent them. */
   #queue: Promise<void> = Promise.resolve();
   #stopping = false;
+  #lister: NodeJS.Timeout | null = null;
+  /** A listing is queued or running: the next tick does not queue another. */
+  #listing = false;
 
   constructor(readonly s: RecorderScope) {
     this.#events = createWriteStream(join(s.outputDir, EVENTS_FILE), { flags: 'wx', mode: 0o600 });
@@ -139,6 +148,20 @@ class Recorder implements Recording {
       watcher.start();
       for (const selected of await this.#select(engine)) await this.#track(engine, selected);
     }
+    this.#lister = setInterval(() => this.#listAgain(), LIST_EVERY_MS);
+    this.#lister.unref();
+  }
+
+  /** Between events, the engines listed: a container of the service not tracked yet is (engine trouble is the watcher's). */
+  #listAgain(): void {
+    if (this.#listing) return;
+    this.#listing = true;
+    void this.#enqueue(() => this.#trackListed()).finally(() => (this.#listing = false));
+  }
+
+  /** Every container of the service the engines list now, tracked (once by ID). */
+  async #trackListed(): Promise<void> {
+    for (const engine of this.s.engines) for (const selected of await this.#select(engine).catch(() => [])) await this.#track(engine, selected);
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
@@ -273,16 +296,15 @@ class Recorder implements Recording {
    * no event announced yet), a last inspect of every container, then the log streams finished.
    */
   async #settle(): Promise<Instance[]> {
+    if (this.#lister !== null) clearInterval(this.#lister);
     await Promise.all(this.#watchers.map((w) => w.catchUp()));
-    await this.#enqueue(async () => {
-      for (const engine of this.s.engines) for (const selected of await this.#select(engine).catch(() => [])) await this.#track(engine, selected);
-    });
+    await this.#enqueue(() => this.#trackListed());
     this.#stopping = true;
     const instances = [...this.#instances.values()];
     await Promise.all(instances.filter((i) => !i.gone).map((i) => i.inspect().catch(() => {})));
     for (const inst of instances) {
-      // A live container's stream is ended now (after its last inspect); a stopped one's delivers the rest.
-      if (inst.running) inst.follower?.end();
+      // A live container's log is read to its end now (after its last inspect); a stopped one's stream delivers the rest.
+      if (inst.running) inst.follower?.readToEndAndStop();
       else inst.follower?.finish();
     }
     // A stream still delivering a stopped container's backlog is let finish; one silent for the grace period is ended.

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { Manifest } from '../../src/gather/manifest.js';
+import { EngineCancelledError, type ContainerRuntime } from '../../src/runtime/types.js';
 import { describeWithEngine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 import { runBin } from '../helpers/run-cli.js';
 import { recordedFolder, runFolders, suiteContainers, suiteScript } from '../helpers/recording.js';
@@ -19,6 +20,28 @@ async function alive(pid: number): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return true;
+}
+
+/** Every call to the real engine's adapter, for a test to replace one. */
+function delegate(real: ContainerRuntime): ContainerRuntime {
+  return {
+    name: real.name,
+    transport: real.transport,
+    info: (signal) => real.info(signal),
+    describe: (signal) => real.describe(signal),
+    list: (options) => real.list(options),
+    inspect: (id, signal) => real.inspect(id, signal),
+    logs: (container, options, signal) => real.logs(container, options, signal),
+    events: (options) => real.events(options),
+  };
+}
+
+/** Resolves when `signal` aborts (at once if it has). */
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) resolve();
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 for (const name of ENGINES) {
@@ -135,6 +158,71 @@ describeWithEngine(
         expect(readFileSync(join(result.outputDir!, `${service}_lib.log`), 'utf8')).toBe('from lib\n');
       } finally {
         removeContainers('podman', [`${service}_lib`]);
+      }
+    }, 60_000);
+
+    it('reads a running container’s log to its end at stop, even what its following stream had not delivered', async () => {
+      const { record } = await import('../../src/index.js');
+      const { detectRuntime } = await import('../../src/runtime/detect.js');
+      const { spawnSync } = await import('node:child_process');
+      const { PassThrough } = await import('node:stream');
+      const { runtime: real } = await detectRuntime({ runtime: 'podman', transport: 'api', env: process.env });
+      // The real engine, but a following stream delivers nothing until it is cut.
+      const stalled: ContainerRuntime = {
+        ...delegate(real),
+        logs: (container, options, signal) => {
+          if (options.follow !== true) return real.logs(container, options, signal);
+          const stream = new PassThrough();
+          const finished = aborted(signal).then(() => {
+            stream.end();
+            throw new EngineCancelledError('logs was cancelled');
+          });
+          finished.catch(() => {});
+          return { stream, finished, times: null, source: () => 'api', linesCut: () => 0 };
+        },
+      };
+      const service = uniqueService('mgtrec');
+      const name = `${service}_live`;
+      const out = join(tempDir(), 'out');
+      const recording = await record({ service, outputDir: out, containerRuntime: stalled });
+      try {
+        spawnSync('podman', ['run', '-d', '--name', name, TEST_IMAGE, 'sh', '-c', 'seq 1 500; sleep 300'], { stdio: 'ignore' });
+        spawnSync('sh', ['-c', `until podman logs ${name} 2>/dev/null | grep -qx 500; do sleep 0.1; done`]);
+        const result = await recording.stop({ failed: true });
+        expect(result.containers.map((c) => [c.name, c.error])).toEqual([[name, null]]);
+        expect(readFileSync(join(result.outputDir!, `${name}.log`), 'utf8')).toBe(Array.from({ length: 500 }, (_, i) => `${i + 1}\n`).join(''));
+      } finally {
+        removeContainers('podman', [name]);
+      }
+    }, 60_000);
+
+    it('keeps a container whose events the engine never delivered: the periodic listing finds it', async () => {
+      const { record } = await import('../../src/index.js');
+      const { detectRuntime } = await import('../../src/runtime/detect.js');
+      const { spawnSync } = await import('node:child_process');
+      const { runtime: real } = await detectRuntime({ runtime: 'podman', transport: 'api', env: process.env });
+      // The real engine, but its event stream stays silent until the recording stops.
+      const deaf: ContainerRuntime = {
+        ...delegate(real),
+        events: async function* (options) {
+          if (options.until === undefined) await aborted(options.signal);
+          yield* [];
+        },
+      };
+      const service = uniqueService('mgtrec');
+      const name = `${service}_unseen`;
+      const out = join(tempDir(), 'out');
+      const recording = await record({ service, outputDir: out, containerRuntime: deaf });
+      try {
+        spawnSync('podman', ['run', '-d', '--name', name, TEST_IMAGE, 'sh', '-c', 'echo seen by listing; sleep 300'], { stdio: 'ignore' });
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        // Removed before the recording stops: the last listing cannot find it, only one while it ran.
+        removeContainers('podman', [name]);
+        const result = await recording.stop({ failed: true });
+        expect(result.containers.map((c) => c.name)).toEqual([name]);
+        expect(readFileSync(join(result.outputDir!, `${name}.log`), 'utf8')).toBe('seen by listing\n');
+      } finally {
+        removeContainers('podman', [name]);
       }
     }, 60_000);
   },
