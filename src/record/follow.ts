@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerGoneError, EngineCancelledError, type ContainerRuntime, type LogOptions, type LogSource } from '../runtime/types.js';
 import { errorMessage } from '../_util/errors.js';
 import { linkedSignal, type LinkedSignal } from '../_util/deadline.js';
+import { LineTimes } from '../runtime/line-join.js';
 import { LineGate } from './line-gate.js';
 import { ResumePoint, timeKey } from './resume.js';
 
@@ -30,12 +31,18 @@ export interface FollowHooks {
   activity(): Promise<ContainerActivity>;
   /** A stream broke and was resumed (or the recording ended first): the stretch it did not see. */
   gap(gap: Gap): void;
+  /** When the container's last run ended, as far as its events or last inspect say; null when unknown. */
+  stoppedAt(): string | null;
   readonly now: () => Date;
 }
 
-/** Between attempts after engine trouble: 0.1 s doubling to 5 s, so a restarted daemon is found within seconds. */
+/**
+ * Between attempts after engine trouble: 0.1 s doubling to 1 s, so a restarted daemon is found within a
+ * second (a suite may remove a container a second after the daemon is back; a refused local connection costs
+ * next to nothing).
+ */
 export function retryDelayMs(attempt: number): number {
-  return Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
+  return Math.min(1_000, 100 * 2 ** Math.min(attempt, 4));
 }
 
 /** Wait `ms`, or less when `signal` aborts (never rejects). */
@@ -45,6 +52,8 @@ export async function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 export class LogFollower {
   readonly point = new ResumePoint();
+  /** The engine time of each line passed on to the file, in order ('' where it gave none): for the timeline. */
+  readonly passedTimes = new LineTimes();
   /** Start events seen: a restart while a stream was being read is known when it ends. */
   #starts = 0;
   #wake: (() => void) | null = null;
@@ -62,6 +71,10 @@ export class LogFollower {
   #receivedBefore = 0;
   /** When the last stream ended: where a stream without line times resumes (inexactly). */
   #lastEnd: Date | null = null;
+  /** When the last stream was opened, as a {@link timeKey}. */
+  #openedAt: string | null = null;
+  /** The wait before the next attempt after engine trouble: cut short by {@link retryNow}. */
+  #retry: LinkedSignal | null = null;
   /** The stream in flight alone: cut by {@link readToEndAndStop}. */
   #current: LinkedSignal | null = null;
   /** The next stream is the last one, not following ({@link readToEndAndStop}). */
@@ -115,6 +128,11 @@ export class LogFollower {
     this.#wake?.();
   }
 
+  /** The engine answers again (the recording's event watcher saw it): a stream waiting after trouble is asked now. */
+  retryNow(): void {
+    this.#retry?.abort(new Error('the engine answers again'));
+  }
+
   /** Stop following: the stream in flight is cut (the caller took the container's last inspect first). */
   end(): void {
     this.#end.abort(new Error('recording stopped'));
@@ -157,7 +175,11 @@ export class LogFollower {
         if (failure !== null) {
           // Engine trouble: wait and ask again from where the file is.
           broken ??= { at: this.hooks.now(), reason: `log stream broke: ${errorMessage(failure)}` };
-          await pause(retryDelayMs(attempt++), this.#end.signal);
+          const retry = linkedSignal(this.#end.signal);
+          this.#retry = retry;
+          await pause(retryDelayMs(attempt++), retry.signal);
+          this.#retry = null;
+          retry.dispose();
           continue;
         }
         if (broken) this.#closeGap(broken);
@@ -191,18 +213,30 @@ export class LogFollower {
     this.#wake = null;
   }
 
+  /**
+   * Where a stream resumes without line times (a transport that gives none, podman's CLI). After a restart:
+   * from when the last run ended (everything after it is the new run's; a line of the old run stamped at
+   * its very end may come again). After engine trouble: from when the last stream ended, which may drop or
+   * repeat a line or two; the gap says so.
+   */
+  #untimedSince(): string | undefined {
+    const stopped = this.hooks.stoppedAt();
+    const key = stopped === null ? null : timeKey(stopped);
+    if (stopped !== null && key !== null && this.#openedAt !== null && key > this.#openedAt) return stopped;
+    return this.#lastEnd?.toISOString();
+  }
+
   /** One stream into `sink` (following, or the last read): null when it ended cleanly, else the engine's failure. */
   async #stream(sink: Writable, follow: boolean): Promise<unknown> {
     const point = this.point;
-    // Without line times (a transport that gives none) the point has no time: resume from when the last
-    // stream ended, which may drop or repeat a line or two; the gap says so.
-    const since = point.resumes ? (point.since() ?? this.#lastEnd?.toISOString()) : undefined;
+    const since = point.resumes ? (point.since() ?? this.#untimedSince()) : undefined;
+    this.#openedAt = timeKey(this.hooks.now().toISOString());
     this.#streams++;
     this.#startsAtStream = this.#starts;
     const current = linkedSignal(this.#end.signal);
     this.#current = current;
     const log = this.runtime.logs(this.container, { ...this.logs, follow, lineTimes: true, ...(since !== undefined ? { since, tail: undefined } : {}) }, current.signal);
-    const gate = new LineGate(log.times, point, point.resumes && point.since() !== undefined);
+    const gate = new LineGate(log.times, point, point.resumes && point.since() !== undefined, this.passedTimes);
     this.#gate = gate;
     // A file that fails (the disk is full) ends the follow for good: rethrown, not retried.
     // Written chunk by chunk rather than piped: `pipeline(…, sink, { end: false })` leaves its listeners on

@@ -9,6 +9,7 @@ import type { SelectedContainer } from '../gather/select.js';
 import type { ResolvedOptions } from '../gather/options.js';
 import { redactInspect, type CompiledRedaction } from '../redact/index.js';
 import type { ArchiveParts } from '../run-folder/archive.js';
+import type { Timeline } from '../run-folder/timeline.js';
 import type { ContainerRecord } from '../run-folder/manifest.js';
 import { describeFile, PartialFileError, writeNewFile, writeStreamToFile, type FileRecord } from '../run-folder/write.js';
 import type { DetectedRuntime } from '../runtime/detect.js';
@@ -37,6 +38,8 @@ export interface InstanceScope {
   readonly resolved: ResolvedOptions;
   readonly outputDir: string;
   readonly parts: ArchiveParts | null;
+  /** Each log's lines with their engine times, for timeline.log; null when it could not be made. */
+  readonly timeline: Timeline | null;
   readonly analyses: Map<string, LogAnalysis>;
   readonly signal: AbortSignal;
   readonly hooks: { gap(gap: RecordingGap): void; readonly now: () => Date };
@@ -103,10 +106,11 @@ export class Instance {
     const follower = new LogFollower(this.engine.runtime, { id: details.id, tty: details.tty }, this.scope.resolved.logs, this.scope.signal, {
       ...this.scope.hooks,
       activity: () => this.inspect(),
+      stoppedAt: () => this.exits.at(-1)?.at ?? this.details?.finishedAt ?? null,
       gap: (gap) => this.scope.hooks.gap({ engine: this.engine.info.name, container: this.selected.name, ...gap }),
     });
     this.follower = follower;
-    const stages = logStages(this.paths.log, { ...this.scope.resolved, redaction, analyses: this.scope.analyses, archive: this.scope.parts }, null);
+    const stages = logStages(this.paths.log, { ...this.scope.resolved, redaction, analyses: this.scope.analyses, archive: this.scope.parts, timeline: this.scope.timeline }, follower.passedTimes);
     this.#writing = this.#write(follower, stages);
   }
 

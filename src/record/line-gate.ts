@@ -1,6 +1,7 @@
 /*
  * The pass-through between one follow stream and the log's file: it notes each line's engine time in the
- * log's ResumePoint and, on a resumed stream, drops the lines the file already has. Outside a replay chunks
+ * log's ResumePoint (and queues it for the timeline's tap further down) and, on a resumed stream, drops the
+ * lines the file already has. Outside a replay chunks
  * pass as they are (no copy); during one, an unfinished line is held until its newline says which it is
  * (the engine's line joiner bounds a line, so this is bounded too).
  */
@@ -21,11 +22,17 @@ export class LineGate extends Transform {
   /** Bytes received from the engine. */
   received = 0;
 
-  /** `replay`: the stream was asked `since` the point and starts with lines the file has. */
-  constructor(times: LineTimes | null, point: ResumePoint, replay: boolean) {
+  readonly #passed: LineTimes | null;
+
+  /**
+   * `replay`: the stream was asked `since` the point and starts with lines the file has. `passed`: where the
+   * time of each line passed on is queued (the log's timeline tap reads them), or null.
+   */
+  constructor(times: LineTimes | null, point: ResumePoint, replay: boolean, passed: LineTimes | null = null) {
     super();
     this.#times = times;
     this.#point = point;
+    this.#passed = passed;
     this.#judge = replay && times !== null ? point.replay() : null;
   }
 
@@ -40,7 +47,7 @@ export class LineGate extends Transform {
 
   #scan(chunk: Buffer, callback: TransformCallback): void {
     if (this.#judge === null) {
-      for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) this.#point.passed(this.#nextTime());
+      for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) this.#linePassed(this.#nextTime());
       callback(null, chunk);
       return;
     }
@@ -57,13 +64,18 @@ export class LineGate extends Transform {
       }
       // The first new line: it and everything after it pass.
       this.#judge = null;
-      this.#point.passed(time);
+      this.#linePassed(time);
       this.push(line);
       this.#scan(chunk.subarray(start), callback);
       return;
     }
     if (start < chunk.length) this.#held.push(chunk.subarray(start));
     callback();
+  }
+
+  #linePassed(time: string): void {
+    this.#point.passed(time);
+    this.#passed?.push(time);
   }
 
   override _flush(callback: TransformCallback): void {

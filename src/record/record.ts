@@ -29,6 +29,9 @@ import { linkedSignal, type LinkedSignal } from '../_util/deadline.js';
 import type { GatherWhen } from '../test-run/when.js';
 import { Instance, type RecordedContainer } from './instance.js';
 import { EVENTS_FILE } from '../run-folder/layout.js';
+import type { TimelineRecord } from '../run-folder/manifest.js';
+import type { Timeline } from '../run-folder/timeline.js';
+import { openTimeline, writeTimeline } from '../gather/timeline.js';
 import { EventWatcher } from './watch.js';
 
 export type { RecordedContainer } from './instance.js';
@@ -79,14 +82,18 @@ export async function record(options: RecordOptions): Promise<Recording> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const life = linkedSignal(options.signal);
+  let timeline: Timeline | null = null;
   try {
     const { engines } = await findEngines(options, resolved, life.signal);
     const { outputDir, base } = await openRunFolder({ resolved, startedAt, progress: options.onProgress ?? (() => {}) }, []);
     const parts = resolved.archive ? await ArchiveParts.create(outputDir).catch(() => null) : null;
-    const recorder = new Recorder({ options, resolved, outputDir, base, parts, engines, life, now, startedAt });
+    // How many containers will come is not known yet: opened for two, written at the end only if two came.
+    timeline = await openTimeline(outputDir, 2, resolved.maxLogBytes).catch(() => null);
+    const recorder = new Recorder({ options, resolved, outputDir, base, parts, timeline, engines, life, now, startedAt });
     await recorder.start();
     return recorder;
   } catch (error) {
+    await timeline?.discard();
     life.dispose();
     throw error;
   }
@@ -98,6 +105,7 @@ interface RecorderScope {
   readonly outputDir: string;
   readonly base: OutputBase;
   readonly parts: ArchiveParts | null;
+  readonly timeline: Timeline | null;
   readonly engines: readonly DetectedRuntime[];
   /** The recording's life: aborted by the caller's signal or at the end of stop. */
   readonly life: LinkedSignal;
@@ -196,11 +204,12 @@ class Recorder implements Recording {
     return (await this.#select(engine).catch(() => [])).find((s) => s.summary.id === event.id);
   }
 
-  /** After engine trouble: containers created meanwhile are tracked, every known one inspected again. */
+  /** After engine trouble: a log stream waiting to be resumed is asked now, containers created meanwhile are tracked, every known one inspected again. */
   async #lookAgain(engine: DetectedRuntime): Promise<void> {
+    const mine = () => [...this.#instances.values()].filter((i) => i.engine === engine && !i.gone);
+    for (const inst of mine()) inst.follower?.retryNow();
     for (const selected of await this.#select(engine)) await this.#track(engine, selected);
-    const mine = [...this.#instances.values()].filter((i) => i.engine === engine && !i.gone);
-    await Promise.all(mine.map((i) => i.inspect().catch(() => {})));
+    await Promise.all(mine().map((i) => i.inspect().catch(() => {})));
   }
 
   async #onEvent(engine: DetectedRuntime, event: ContainerEvent): Promise<void> {
@@ -248,6 +257,7 @@ class Recorder implements Recording {
       resolved: this.s.resolved,
       outputDir: this.s.outputDir,
       parts: this.s.parts,
+      timeline: this.s.timeline,
       analyses: this.#analyses,
       signal: this.s.life.signal,
       hooks: { gap: (gap) => this.#gaps.push(gap), now: this.s.now },
@@ -287,6 +297,7 @@ class Recorder implements Recording {
     try {
       return keep ? await this.#write(containers, stop.interruption ?? null) : await this.#discard(containers);
     } finally {
+      await this.s.timeline?.discard();
       this.s.life.dispose();
     }
   }
@@ -357,7 +368,16 @@ class Recorder implements Recording {
   async #write(containers: readonly RecordedContainer[], interruption: string | null): Promise<RecordResult> {
     const { resolved, outputDir, parts } = this.s;
     const base = this.#base(containers, interruption);
-    const run: RunInfo = { service: resolved.service, runtimes: base.runtimes, startedAt: base.startedAt, finishedAt: base.finishedAt, incomplete: base.incomplete, interruption };
+    const timeline = await this.#timeline(containers);
+    const run: RunInfo = {
+      service: resolved.service,
+      runtimes: base.runtimes,
+      startedAt: base.startedAt,
+      finishedAt: base.finishedAt,
+      incomplete: base.incomplete,
+      interruption,
+      timeline: timeline && { path: timeline.path, lines: timeline.lines, firstError: timeline.firstError },
+    };
     let triage: TriageReport | null = null;
     try {
       triage = await writeTriage(loadLater(false), outputDir, run, containers, this.#analyses);
@@ -384,8 +404,7 @@ class Recorder implements Recording {
           containers,
           gaps: base.gaps,
           findings: triage ? toFindingsJson(triage) : null,
-          // Record mode writes no timeline.log yet: its logs are followed without engine line times.
-          timeline: null,
+          timeline,
           testRun: { mode: 'record', eventsFile: EVENTS_FILE, ...(this.s.options.testRun !== undefined ? { context: this.s.options.testRun } : {}) },
         },
         { warnings: this.#warnings, finishedAt: base.finishedAt },
@@ -394,6 +413,16 @@ class Recorder implements Recording {
     } finally {
       await parts?.discard();
     }
+  }
+
+  /** timeline.log, as gather writes it: when two or more logs were recorded. */
+  async #timeline(containers: readonly RecordedContainer[]): Promise<TimelineRecord | null> {
+    const timeline = this.s.timeline;
+    if (timeline === null || containers.filter((c) => c.files.some((f) => f.kind === 'log')).length < 2) return null;
+    return writeTimeline(this.s.outputDir, timeline, containers, this.#analyses).catch((error: unknown) => {
+      this.#warnings.push(`timeline.log not written: ${errorMessage(error)}`);
+      return null;
+    });
   }
 
   /** runtime.json of each engine that had a container (in its folder when several were watched). */

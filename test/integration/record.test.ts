@@ -93,6 +93,26 @@ for (const name of ENGINES) {
         for (const r of f.records) expect(f.events.some((e) => e.action === 'destroy' && e.id === r.id), `${r.name} destroyed`).toBe(true);
         expect(f.manifest.gaps).toEqual([]);
         expect(existsSync(join(f.root, 'index.html'))).toBe(true);
+        // timeline.log: every line of every instance, by the engine's time (podman's CLI gives no line times: none then).
+        if (name === 'podman' && transport === 'cli') {
+          expect(f.manifest.timeline).toBeNull();
+          expect(f.manifest.warnings.some((w) => w.startsWith('timeline.log not written: none of the containers'))).toBe(true);
+        } else {
+          const timeline = f.read('timeline.log').split('\n').filter((l) => l !== '');
+          const label = (l: string) => l.split(' ', 3)[1];
+          for (const file of ['app', 'app-2', 'db', 'flaky', 'hog']) {
+            const mine = timeline.filter((l) => label(l) === `${service}_${file}`).map((l) => l.replace(/^\S+ \S+ \| /, ''));
+            expect(mine, file).toEqual(f.read(`${service}_${file}.log`).split('\n').filter((l) => l !== ''));
+          }
+          // A merge by time: where the timeline goes from one container to another, time does not go back
+          // (within one container the file's order is kept: the engine stamps stdout and stderr apart).
+          for (let i = 1; i < timeline.length; i++) {
+            const [a, b] = [timeline[i - 1] as string, timeline[i] as string];
+            const time = (l: string) => l.slice(0, l.indexOf(' '));
+            if (label(a) !== label(b)) expect(time(a) <= time(b), `${a}\n${b}`).toBe(true);
+          }
+          expect(timeline).toHaveLength(f.manifest.timeline?.lines ?? -1);
+        }
       }, 120_000);
 
       it('keeps nothing when the command passes (--when on-failure)', async () => {
