@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { formatClock, formatDuration, plural } from '../_util/text.js';
 import { formatBytes } from '../_util/units.js';
 import type { LogEvent, LogFinding } from '../triage/analyze.js';
@@ -10,6 +11,17 @@ import type { ContainerTriage, TriageReport } from '../triage/verdict.js';
  * What every renderer (SUMMARY.md, terminal digest, index.html, GitHub) says about a run and a container,
  * decided once so they never disagree. Private to src/render/.
  */
+
+/**
+ * A link to a file of the run folder from SUMMARY.md or index.html (both at its top): its path, each segment
+ * encoded (a run of several engines keeps their files in folders named after them). A path that could point
+ * outside the folder (a manifest edited by hand: '..', absolute) is reduced to its file name.
+ */
+export function runFileTarget(path: string): string {
+  const segments = path.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) return encodeURIComponent(basename(path));
+  return segments.map((s) => encodeURIComponent(s)).join('/');
+}
 
 export interface RunHeadline {
   /** `demo: 2 of 5 containers failed`. */

@@ -1,6 +1,5 @@
-import { basename } from 'node:path';
 import { cleanLine, escapeHtml } from '../_util/text.js';
-import { isFailed } from './_summary.js';
+import { isFailed, runFileTarget } from './_summary.js';
 import type { ContainerTriage } from '../triage/verdict.js';
 
 /*
@@ -13,7 +12,7 @@ export const e = (text: string): string => escapeHtml(cleanLine(text, 10_000));
 
 /** A relative link to a file beside the page. */
 export function href(path: string): string {
-  return escapeHtml(encodeURIComponent(basename(path)));
+  return escapeHtml(runFileTarget(path));
 }
 
 export type Tone = 'bad' | 'warn' | 'ok' | 'idle';

@@ -17,6 +17,7 @@ import {
   PLACEHOLDERS,
   repeatedFindings,
   repeatText,
+  runFileTarget,
   runHeadline,
   stateLabel,
   templateTimes,
@@ -79,19 +80,15 @@ function fencedBlock(lines: readonly string[]): string[] {
   return [`${fence}text`, ...lines, fence];
 }
 
-function fileTarget(path: string): string {
-  return encodeURIComponent(basename(path));
-}
-
 function logRef(c: ContainerTriage, line: number | null, options: Required<MarkdownOptions>): string {
   if (c.logPath === null) return line === null ? '' : `line ${line}`;
   const label = line === null ? c.logPath : `${c.logPath}#L${line}`;
-  return options.links ? `[${escapeMarkdown(label)}](${fileTarget(c.logPath)})` : codeSpan(line === null ? c.logPath : `${c.logPath}:${line}`);
+  return options.links ? `[${escapeMarkdown(label)}](${runFileTarget(c.logPath)})` : codeSpan(line === null ? c.logPath : `${c.logPath}:${line}`);
 }
 
 /** `first error: timeline.log line 1234, <container> <time>`, or where every container's lines are in time order. */
 function timelineLine(t: NonNullable<ReturnType<typeof timelinePointer>>, options: Required<MarkdownOptions>): string {
-  const ref = (label: string): string => (options.links ? `[${escapeMarkdown(label)}](${fileTarget(t.path)})` : codeSpan(label));
+  const ref = (label: string): string => (options.links ? `[${escapeMarkdown(label)}](${runFileTarget(t.path)})` : codeSpan(label));
   if (t.line === null) return `Every container's lines in time order: ${ref(t.path)}`;
   return `first error: ${ref(`${t.path} line ${t.line}`)}, ${escapeMarkdown(t.who)} (every container's lines in time order)`;
 }
@@ -122,7 +119,7 @@ function tableRow(c: ContainerTriage, options: Required<MarkdownOptions>, engine
   const mark = isFailed(c) ? '✗' : c.problems.length > 0 || (c.analysis?.errorCount ?? 0) > 0 ? '!' : '✓';
   const a = c.analysis;
   const size = logSizeLabel(c);
-  const log = size === null ? 'not collected' : options.links && c.logPath ? `[${escapeMarkdown(size)}](${fileTarget(c.logPath)})` : escapeMarkdown(size);
+  const log = size === null ? 'not collected' : options.links && c.logPath ? `[${escapeMarkdown(size)}](${runFileTarget(c.logPath)})` : escapeMarkdown(size);
   const cells = [
     `${mark} ${cellCode(c.record.name)}`,
     ...(engines ? [escapeMarkdown(c.record.runtime)] : []),

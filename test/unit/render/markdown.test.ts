@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { codeSpan, escapeMarkdown, renderSummaryMarkdown } from '../../../src/render/markdown.js';
+import { renderHtml } from '../../../src/render/html.js';
 import { buildReport } from '../../../src/triage/verdict.js';
 import { analysisOf, inspectOf, record, RUN, sampleEvidence, sampleReport } from './sample-report.js';
 
@@ -105,6 +106,18 @@ describe('renderSummaryMarkdown', () => {
     const outside = out.replace(/```text\n[\s\S]*?\n```/g, '').replace(/(`+)[^`][\s\S]*?\1/g, '');
     expect(outside).not.toMatch(/<script/);
     expect(outside.match(/\]\(([^)]*)\)/g)).toEqual(['](evil_test.log)', '](evil_test.log)', '](evil_test.log)', '](evil_test.log)']);
+  });
+
+  it('links a log in an engine’s folder by its path (several engines), and one that could leave the folder by its name', () => {
+    const report = buildReport('/tmp/run', RUN, [
+      { record: record({ name: 'a_test', state: 'exited', exitCode: 1 }), inspect: null, analysis: analysisOf('ERROR a\n'), logPath: 'podman/a_test.log', inspectPath: null },
+      { record: record({ name: 'b test', state: 'exited', exitCode: 1 }), inspect: null, analysis: analysisOf('ERROR b\n'), logPath: 'docker/b test.log', inspectPath: null },
+      { record: record({ name: 'c_test', state: 'exited', exitCode: 1 }), inspect: null, analysis: analysisOf('ERROR c\n'), logPath: '../c_test.log', inspectPath: null },
+    ]);
+    const targets = new Set(renderSummaryMarkdown(report).match(/\]\(([^)]*)\)/g));
+    expect([...targets].sort()).toEqual(['](c_test.log)', '](docker/b%20test.log)', '](podman/a_test.log)']);
+    const html = renderHtml(report);
+    expect(new Set(html.match(/href="[^"]*\.log"/g))).toEqual(new Set(['href="podman/a_test.log"', 'href="docker/b%20test.log"', 'href="c_test.log"']));
   });
 
   it('lists each of many failed containers on one line', () => {
