@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, expect, it } from 'vitest';
 import type { Manifest } from '../../src/gather/manifest.js';
+import { record } from '../../src/index.js';
+import { detectRuntime } from '../../src/runtime/detect.js';
 import { EngineCancelledError, type ContainerRuntime } from '../../src/runtime/types.js';
 import { describeWithEngine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 import { runBin } from '../helpers/run-cli.js';
@@ -34,6 +38,11 @@ function delegate(real: ContainerRuntime): ContainerRuntime {
     logs: (container, options, signal) => real.logs(container, options, signal),
     events: (options) => real.events(options),
   };
+}
+
+/** The real podman, over its API. */
+async function podmanApi(): Promise<ContainerRuntime> {
+  return (await detectRuntime({ runtime: 'podman', transport: 'api', env: process.env })).runtime;
 }
 
 /** Resolves when `signal` aborts (at once if it has). */
@@ -165,8 +174,6 @@ describeWithEngine(
   'record() library API',
   () => {
     it('records from code: record({ service }) … stop({ failed: true }) gives a GatherResult-shaped result', async () => {
-      const { record } = await import('../../src/index.js');
-      const { spawnSync } = await import('node:child_process');
       const service = uniqueService('mgtrec');
       const out = join(tempDir(), 'out');
       const recording = await record({ service, runtime: 'podman', outputDir: out, env: { ...process.env, MUST_GATHER_RUNTIME: 'podman' } });
@@ -182,11 +189,7 @@ describeWithEngine(
     }, 60_000);
 
     it('reads a running container’s log to its end at stop, even what its following stream had not delivered', async () => {
-      const { record } = await import('../../src/index.js');
-      const { detectRuntime } = await import('../../src/runtime/detect.js');
-      const { spawnSync } = await import('node:child_process');
-      const { PassThrough } = await import('node:stream');
-      const { runtime: real } = await detectRuntime({ runtime: 'podman', transport: 'api', env: process.env });
+      const real = await podmanApi();
       // The real engine, but a following stream delivers nothing until it is cut.
       const stalled: ContainerRuntime = {
         ...delegate(real),
@@ -217,10 +220,7 @@ describeWithEngine(
     }, 60_000);
 
     it('keeps a container whose events the engine never delivered: the periodic listing finds it', async () => {
-      const { record } = await import('../../src/index.js');
-      const { detectRuntime } = await import('../../src/runtime/detect.js');
-      const { spawnSync } = await import('node:child_process');
-      const { runtime: real } = await detectRuntime({ runtime: 'podman', transport: 'api', env: process.env });
+      const real = await podmanApi();
       // The real engine, but its event stream stays silent until the recording stops.
       const deaf: ContainerRuntime = {
         ...delegate(real),
