@@ -31,8 +31,11 @@ export interface FollowHooks {
   activity(): Promise<ContainerActivity>;
   /** A stream broke and was resumed (or the recording ended first): the stretch it did not see. */
   gap(gap: Gap): void;
-  /** When the container's last run ended, as far as its events or last inspect say; null when unknown. */
-  stoppedAt(): string | null;
+  /**
+   * When the container's runs ended, as far as its `die` events and last inspect say (the engine's times,
+   * any order).
+   */
+  stopTimes(): readonly string[];
   readonly now: () => Date;
 }
 
@@ -115,11 +118,11 @@ export class LogFollower {
   /**
    * The recording ends while the container runs (the caller took its last inspect): the following stream
    * is cut and the log read once more, not following, from where the file is, so everything the engine
-   * has up to now is in the file, none of it twice. Without line times (podman's CLI) a log that has
+   * has up to now is in the file, none of it twice. Without line times and with `--tail` a log that has
    * output cannot be resumed exactly: its stream is just cut.
    */
   readToEndAndStop(): void {
-    if (this.received() > 0 && this.point.since() === undefined) {
+    if (this.received() > 0 && this.#resumeMode() === 'inexact') {
       this.end();
       return;
     }
@@ -214,29 +217,44 @@ export class LogFollower {
   }
 
   /**
-   * Where a stream resumes without line times (a transport that gives none, podman's CLI). After a restart:
+   * How the next stream starts: from the start (nothing passed yet); `since` the last line's time, dropping
+   * what the file has; without line times (podman's CLI), the whole log again, dropping as many lines of
+   * each stream as were passed; or, when `--tail` cuts what the engine answers, inexactly from a time.
+   */
+  #resumeMode(): 'first' | 'by-time' | 'by-count' | 'inexact' {
+    if (!this.point.resumes) return 'first';
+    if (this.point.since() !== undefined) return 'by-time';
+    return this.logs.tail === undefined ? 'by-count' : 'inexact';
+  }
+
+  /**
+   * Where a stream resumes inexactly (no line times, and `--tail`). After a restart:
    * from when the last run ended (everything after it is the new run's; a line of the old run stamped at
    * its very end may come again). After engine trouble: from when the last stream ended, which may drop or
    * repeat a line or two; the gap says so.
    */
   #untimedSince(): string | undefined {
-    const stopped = this.hooks.stoppedAt();
-    const key = stopped === null ? null : timeKey(stopped);
-    if (stopped !== null && key !== null && this.#openedAt !== null && key > this.#openedAt) return stopped;
-    return this.#lastEnd?.toISOString();
+    // The first end of a run after the last stream opened: that stream delivered the run to its end.
+    let first: { time: string; key: string } | null = null;
+    for (const time of this.hooks.stopTimes()) {
+      const key = timeKey(time);
+      if (key !== null && this.#openedAt !== null && key > this.#openedAt && (first === null || key < first.key)) first = { time, key };
+    }
+    return first?.time ?? this.#lastEnd?.toISOString();
   }
 
   /** One stream into `sink` (following, or the last read): null when it ended cleanly, else the engine's failure. */
   async #stream(sink: Writable, follow: boolean): Promise<unknown> {
     const point = this.point;
-    const since = point.resumes ? (point.since() ?? this.#untimedSince()) : undefined;
+    const resume = this.#resumeMode();
+    const since = resume === 'by-time' ? point.since() : resume === 'inexact' ? this.#untimedSince() : undefined;
     this.#openedAt = timeKey(this.hooks.now().toISOString());
     this.#streams++;
     this.#startsAtStream = this.#starts;
     const current = linkedSignal(this.#end.signal);
     this.#current = current;
     const log = this.runtime.logs(this.container, { ...this.logs, follow, lineTimes: true, ...(since !== undefined ? { since, tail: undefined } : {}) }, current.signal);
-    const gate = new LineGate(log.times, point, point.resumes && point.since() !== undefined, this.passedTimes);
+    const gate = new LineGate(log.times, point, resume === 'by-time' || resume === 'by-count', this.passedTimes);
     this.#gate = gate;
     // A file that fails (the disk is full) ends the follow for good: rethrown, not retried.
     // Written chunk by chunk rather than piped: `pipeline(…, sink, { end: false })` leaves its listeners on

@@ -106,7 +106,7 @@ export class Instance {
     const follower = new LogFollower(this.engine.runtime, { id: details.id, tty: details.tty }, this.scope.resolved.logs, this.scope.signal, {
       ...this.scope.hooks,
       activity: () => this.inspect(),
-      stoppedAt: () => this.exits.at(-1)?.at ?? this.details?.finishedAt ?? null,
+      stopTimes: () => [...this.exits.map((e) => e.at), ...(this.details?.finishedAt ? [this.details.finishedAt] : [])],
       gap: (gap) => this.scope.hooks.gap({ engine: this.engine.info.name, container: this.selected.name, ...gap }),
     });
     this.follower = follower;

@@ -6,7 +6,7 @@
  * (the engine's line joiner bounds a line, so this is bounded too).
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { LineTimes } from '../runtime/line-join.js';
+import type { LineTimes, StreamId } from '../runtime/line-join.js';
 import type { ReplayVerdict, ResumePoint } from './resume.js';
 
 const NEWLINE = 0x0a;
@@ -14,7 +14,7 @@ const NEWLINE = 0x0a;
 export class LineGate extends Transform {
   readonly #times: LineTimes | null;
   readonly #point: ResumePoint;
-  #judge: ((time: string) => ReplayVerdict) | null;
+  #judge: ((time: string, stream?: StreamId) => ReplayVerdict) | null;
   /** During a replay: the bytes of the line not ended yet. */
   #held: Buffer[] = [];
   /** Lines dropped as already written. */
@@ -36,9 +36,14 @@ export class LineGate extends Transform {
     this.#judge = replay && times !== null ? point.replay() : null;
   }
 
+  /** The next line's time and, in {@link #stream}, its stream. */
   #nextTime(): string {
-    return this.#times?.shift() ?? '';
+    const time = this.#times?.shift() ?? '';
+    this.#stream = this.#times?.lastStream ?? 1;
+    return time;
   }
+
+  #stream: StreamId = 1;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.received += chunk.length;
@@ -47,7 +52,7 @@ export class LineGate extends Transform {
 
   #scan(chunk: Buffer, callback: TransformCallback): void {
     if (this.#judge === null) {
-      for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) this.#linePassed(this.#nextTime());
+      for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, at + 1)) this.#linePassed(this.#nextTime(), this.#stream);
       callback(null, chunk);
       return;
     }
@@ -58,14 +63,16 @@ export class LineGate extends Transform {
       const time = this.#nextTime();
       const line = Buffer.concat(this.#held);
       this.#held = [];
-      if (this.#judge(time) === 'seen') {
+      const verdict = this.#judge(time, this.#stream);
+      if (verdict === 'seen') {
         this.dropped++;
         continue;
       }
+      this.#linePassed(time, this.#stream);
+      this.push(line);
+      if (verdict === 'kept') continue;
       // The first new line: it and everything after it pass.
       this.#judge = null;
-      this.#linePassed(time);
-      this.push(line);
       this.#scan(chunk.subarray(start), callback);
       return;
     }
@@ -73,14 +80,14 @@ export class LineGate extends Transform {
     callback();
   }
 
-  #linePassed(time: string): void {
-    this.#point.passed(time);
-    this.#passed?.push(time);
+  #linePassed(time: string, stream: StreamId): void {
+    this.#point.passed(time, stream);
+    this.#passed?.push(time, stream);
   }
 
   override _flush(callback: TransformCallback): void {
     // A last line without its newline (the stream ended inside it): kept, as the engine gave it.
-    if (this.#held.length > 0 && (this.#judge === null || this.#judge(this.#nextTime()) === 'new')) this.push(Buffer.concat(this.#held));
+    if (this.#held.length > 0 && (this.#judge === null || this.#judge(this.#nextTime(), this.#stream) !== 'seen')) this.push(Buffer.concat(this.#held));
     this.#held = [];
     callback();
   }

@@ -20,22 +20,28 @@ const NEWLINE = 0x0a;
 
 /**
  * A first-in first-out queue of the engine timestamps of a log's lines (RFC 3339, UTC, up to nine fraction
- * digits): one per line, in the order the lines leave the joiner.
+ * digits): one per line, in the order the lines leave the joiner, with the stream each line is of.
  */
 export class LineTimes {
   #items: string[] = [];
+  #streams: StreamId[] = [];
   #head = 0;
+  /** The stream of the line whose time {@link shift} gave last. */
+  lastStream: StreamId = 1;
 
-  push(time: string): void {
+  push(time: string, stream: StreamId = 1): void {
     this.#items.push(time);
+    this.#streams.push(stream);
   }
 
-  /** The next line's timestamp, or undefined when none is queued. */
+  /** The next line's timestamp (its stream in {@link lastStream}), or undefined when none is queued. */
   shift(): string | undefined {
     if (this.#head >= this.#items.length) return undefined;
+    this.lastStream = this.#streams[this.#head] as StreamId;
     const time = this.#items[this.#head++];
     if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
       this.#items = this.#items.slice(this.#head);
+      this.#streams = this.#streams.slice(this.#head);
       this.#head = 0;
     }
     return time;
@@ -114,8 +120,8 @@ export class LineJoiner {
     const first = held.open ? held.time : t;
     if (held.bytes > 0) {
       held.pieces.push(through);
-      this.#emit(Buffer.concat(held.pieces, held.bytes + through.length), first, t);
-    } else this.#emit(through, first, t);
+      this.#emit(Buffer.concat(held.pieces, held.bytes + through.length), first, t, stream);
+    } else this.#emit(through, first, t, stream);
     held.pieces = [];
     held.bytes = 0;
     held.open = false;
@@ -140,10 +146,10 @@ export class LineJoiner {
    * counts as a line of its own for `times`.
    */
   end(): void {
-    for (const held of this.#held) {
+    for (const [index, held] of this.#held.entries()) {
       if (!held.open) continue;
       this.#pass(held);
-      this.#times?.push(held.time);
+      this.#times?.push(held.time, index === 0 ? 1 : 2);
       held.open = false;
     }
   }
@@ -175,14 +181,14 @@ export class LineJoiner {
   }
 
   /** Collect bytes and queue one timestamp per line they end: `first` for the first, `rest` for the others. */
-  #emit(bytes: Buffer, first: string, rest: string): void {
+  #emit(bytes: Buffer, first: string, rest: string, stream: StreamId): void {
     this.#out.push(bytes);
     this.#outBytes += bytes.length;
     const times = this.#times;
     if (times === null) return;
     let at = bytes.indexOf(NEWLINE);
     if (at < 0) return;
-    times.push(first);
-    while ((at = bytes.indexOf(NEWLINE, at + 1)) >= 0) times.push(rest);
+    times.push(first, stream);
+    while ((at = bytes.indexOf(NEWLINE, at + 1)) >= 0) times.push(rest, stream);
   }
 }

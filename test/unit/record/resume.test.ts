@@ -29,7 +29,7 @@ describe('ResumePoint', () => {
     expect(point.since()).toBe('2026-12-02T00:00:02Z');
     const judge = point.replay();
     // The engine was asked since 00:00:02 but answers from the whole second before too (the API takes seconds).
-    expect(['2026-12-02T00:00:01Z', '2026-12-02T00:00:02Z', '2026-12-02T00:00:02Z', '2026-12-02T00:00:02Z', '2026-12-02T00:00:01Z'].map(judge)).toEqual([
+    expect(['2026-12-02T00:00:01Z', '2026-12-02T00:00:02Z', '2026-12-02T00:00:02Z', '2026-12-02T00:00:02Z', '2026-12-02T00:00:01Z'].map((t) => judge(t))).toEqual([
       'seen',
       'seen',
       'seen',
@@ -81,5 +81,25 @@ describe('LineGate', () => {
     const t = '2026-12-02T00:00:01Z';
     await gate(['x\n'], [t], point, false);
     expect((await gate(['x\ny'], [t, t], point, true)).out).toBe('y');
+  });
+});
+
+describe('LineGate without line times (a replay by counts)', () => {
+  /** Lines as [stream, text]; each line's time '' with its stream, as the joiner queues them. */
+  async function pass(lines: [1 | 2, string][], point: ResumePoint, replay: boolean): Promise<string> {
+    const queue = new LineTimes();
+    for (const [stream] of lines) queue.push('', stream);
+    const g = new LineGate(queue, point, replay);
+    return (await buffer(Readable.from([Buffer.from(lines.map(([, text]) => `${text}\n`).join(''))]).pipe(g))).toString();
+  }
+
+  it('drops as many lines of each stream as were passed, whatever the interleaving of the answer', async () => {
+    const point = new ResumePoint();
+    expect(await pass([[1, 'out a'], [2, 'err x'], [1, 'out b']], point, false)).toBe('out a\nerr x\nout b\n');
+    // The whole log again: stderr now first, and new lines of both streams, one before the last seen stdout line.
+    const out = await pass([[2, 'err x'], [1, 'out a'], [2, 'err y'], [1, 'out b'], [1, 'out c']], point, true);
+    expect(out).toBe('err y\nout c\n');
+    // The next replay knows of those too.
+    expect(await pass([[1, 'out a'], [1, 'out b'], [1, 'out c'], [2, 'err x'], [2, 'err y'], [2, 'err z']], point, true)).toBe('err z\n');
   });
 });
