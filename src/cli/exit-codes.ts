@@ -10,7 +10,10 @@ export const ExitCode = {
   NO_ENGINE: 3,
   /** The engine answered but no container matched. Nothing was written. */
   NO_MATCH: 4,
-  /** The output folder is unsafe (symlink, someone else's) or the manifest could not be written. */
+  /**
+   * The output folder is unsafe (symlink, someone else's), the manifest could not be written, or what the
+   * command prints could not be (stdout to a file on a full disk).
+   */
   OUTPUT: 5,
   /**
    * Everything else went well, but the reader of stdout (or stderr) went away before all was written

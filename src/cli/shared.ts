@@ -26,6 +26,8 @@ export function resolveIo(io: Partial<CliIo>): CliIo {
 }
 
 const guarded = new WeakSet<NodeJS.WritableStream>();
+/** The first write error other than EPIPE each of the process's streams met (the disk behind `> file` is full). */
+const failures = new WeakMap<NodeJS.WritableStream, unknown>();
 
 /** Whether the reader of `stream` went away (`| head` read its lines and exited): a write met EPIPE. */
 function readerGone(stream: NodeJS.WriteStream): boolean {
@@ -35,19 +37,42 @@ function readerGone(stream: NodeJS.WriteStream): boolean {
 /**
  * A writer to the process's stdout or stderr that survives its reader going away: the EPIPE is taken in
  * (node would throw it as an unhandled 'error' event, a stack trace on stderr) and what follows is dropped,
- * so the command completes — a gather keeps every file — and {@link outputClosed} tells the caller.
- * Any other write error is thrown as before.
+ * so the command completes — a gather keeps every file — and {@link outputClosed} tells the caller. Any
+ * other write error (a file behind `>` on a full disk: node writes files synchronously and throws) is kept
+ * for {@link outputFailure} and what follows is dropped the same way.
  */
 function pipeWriter(stream: NodeJS.WriteStream): (text: string) => void {
   if (!guarded.has(stream)) {
     guarded.add(stream);
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
+      if (error.code !== 'EPIPE' && !failures.has(stream)) failures.set(stream, error);
     });
   }
   return (text) => {
-    if (!readerGone(stream)) stream.write(text);
+    if (readerGone(stream) || writeFailure(stream) !== null) return;
+    try {
+      stream.write(text);
+    } catch (error) {
+      failures.set(stream, error);
+    }
   };
+}
+
+/**
+ * The first write to the process's stdout or stderr (those `io` left to the process) that failed other than
+ * by its reader going away, or null.
+ */
+export function outputFailure(io: Partial<CliIo>): { readonly stream: 'stdout' | 'stderr'; readonly error: unknown } | null {
+  if (io.stdout === undefined && writeFailure(process.stdout) !== null) return { stream: 'stdout', error: writeFailure(process.stdout) };
+  if (io.stderr === undefined && writeFailure(process.stderr) !== null) return { stream: 'stderr', error: writeFailure(process.stderr) };
+  return null;
+}
+
+/** A write error other than EPIPE: thrown by a write, or the one the stream was destroyed with (node reports a file's on the next tick). */
+function writeFailure(stream: NodeJS.WriteStream): unknown {
+  if (failures.has(stream)) return failures.get(stream);
+  const errored = stream.errored as NodeJS.ErrnoException | null;
+  return errored !== null && errored.code !== 'EPIPE' ? errored : null;
 }
 
 /**

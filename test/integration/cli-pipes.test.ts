@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithEngine, engine, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
@@ -43,6 +44,22 @@ describe('a closed stdout ends the process quietly', () => {
     expect(run.stderr).toMatch(/^must-gather: invalid service name "bad name"/);
     expect(run.code).toBe(2);
   });
+});
+
+describe('a stdout that cannot be written (a file on a full disk)', () => {
+  for (const args of [['--help'], ['doctor', '--json']]) {
+    it(`must-gather ${args.join(' ')} > /dev/full: exit 5 and one line that says why, no stack`, () => {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const run = spawnSync(process.execPath, [BIN, ...args], { env: userEnv(), stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+        expectQuiet(run.stderr);
+        expect(run.stderr).toMatch(/^must-gather: could not write to stdout: ENOSPC: no space left on device/m);
+        expect(run.status).toBe(5);
+      } finally {
+        closeSync(full);
+      }
+    });
+  }
 });
 
 describeWithEngine('podman', 'a closed stdout after a gather', () => {
