@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { stripAnsi } from '../_util/text.js';
 import { LineSplitter, type LineSink } from './analyze-lines.js';
 import { TimelineCounter, TimeSpan, type ErrorTimeline } from './analyze-time.js';
-import { classifyLine, splitTimestamp, traceStart, type LineClass, type LineKind, type LineLevel } from './classify.js';
+import { classifySplitLine, splitTimestamp, traceStart, type LineClass, type LineKind, type LineLevel } from './classify.js';
 import { shortenLine } from './salient.js';
 import { normalizeText, TemplateTally, type TemplateSummary } from './templates.js';
 import { beginTrace, continueTrace, continuesAnyFinding, type TraceKind, type TraceState } from './trace.js';
@@ -258,7 +258,7 @@ class LineAnalysis implements LineSink {
   // The hot path: every line of a log passes here, and for most of them nothing else runs. What runs for
   // few lines (an event's context, its stack trace, a new event) is in methods of its own, called only
   // then: V8 inlines callees up to a fixed total size per function, and a helper called on every line
-  // would take the room that classifyLine needs (split that way, a log of short lines took ~15 % longer).
+  // would take the room that classifySplitLine needs (split that way, a log of short lines took ~15 % longer).
   line(n: number, raw: string): void {
     const { timestamp, body: rawBody } = splitTimestamp(raw);
     const ms = this.#span.see(timestamp);
@@ -272,7 +272,7 @@ class LineAnalysis implements LineSink {
     const open = this.#open;
     if (open === null || !this.#continues(open, n, body)) {
       if (open !== null) this.#close();
-      const verdict = classifyLine(raw);
+      const verdict = classifySplitLine(timestamp, rawBody);
       if (verdict !== null) this.#openEvent(n, verdict, body);
       // A stack trace's frames are part of its message, not messages of their own.
       this.#templates.see(n, body, ms);
