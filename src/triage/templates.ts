@@ -53,38 +53,76 @@ const STARTS_WITH_DIGIT: readonly (readonly [RegExp, string])[] = [
   [AT_DURATION, '<d>'],
 ];
 const STARTS_WITH_LETTER: readonly (readonly [RegExp, string])[] = [[AT_ID, '<id>']];
-const DIGIT = /\d/g;
 
 function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
+}
+
+/**
+ * Whether the digits before `next` (a digit-only word) are a plain number, no other pattern possible: what
+ * follows them can start none of a time (`-`, `:`), an id (`-`), an address (`.`), a duration (`.`, a unit
+ * letter, `µ` and, the patterns being case-insensitive, the Greek mu, or ` seconds`…). Most numbers of a log
+ * are such; they skip the four patterns.
+ */
+function endsPlainNumber(next: number, afterNext: number): boolean {
+  if (Number.isNaN(next)) return true; // the text's end
+  if (next >= 128) return false; // `µ`, or a character the case-insensitive patterns take for one
+  if (next === 32) {
+    const unit = afterNext | 32;
+    return afterNext < 128 && unit !== 109 && unit !== 115 && unit !== 104; // not ` m…`, ` s…`, ` h…`
+  }
+  return !isWordChar(next) && next !== 45 && next !== 46 && next !== 58;
+}
+
 /** Where the variable part starting at `start` (a word's start) ends, and its placeholder; null for none. */
 function variableAt(text: string, start: number, digitFirst: boolean): readonly [number, string] | null {
+  if (digitFirst) {
+    let end = start + 1;
+    while (isDigit(text.charCodeAt(end))) end++;
+    if (endsPlainNumber(text.charCodeAt(end), text.charCodeAt(end + 1))) return isVersionMinor(text, start) ? null : [end, '<n>'];
+  } else {
+    // A word starting with a letter can only be an id, whose first 8 characters are hex digits.
+    for (let i = start; i < start + 8; i++) if (!isHex(text.charCodeAt(i))) return null;
+  }
   for (const [pattern, placeholder] of digitFirst ? STARTS_WITH_DIGIT : STARTS_WITH_LETTER) {
     pattern.lastIndex = start;
     if (pattern.test(text)) return [pattern.lastIndex, placeholder];
   }
-  // A number, but not the minor part of a version (`v1.29`).
-  if (!digitFirst || (text.charCodeAt(start - 1) === 46 && isWordChar(text.charCodeAt(start - 2)))) return null;
+  if (!digitFirst || isVersionMinor(text, start)) return null;
   AT_NUMBER.lastIndex = start;
   return AT_NUMBER.test(text) ? [AT_NUMBER.lastIndex, '<n>'] : null;
+}
+
+/** A number, but the minor part of a version (`v1.29`): not blanked. */
+function isVersionMinor(text: string, start: number): boolean {
+  return text.charCodeAt(start - 1) === 46 && isWordChar(text.charCodeAt(start - 2));
 }
 
 /**
  * Text with its variable parts blanked: times `<t>`, ids `<id>`, IPv4 addresses `<ip>`, durations `<d>`,
  * numbers `<n>`. It runs for every line of every log, so it scans from digit to digit and tries the
  * patterns only where a word holding a digit starts (one alternation tried at every position took
- * about twice as long).
+ * about twice as long), and not even there for a plain number (see endsPlainNumber).
  */
 export function normalizeText(text: string): string {
-  DIGIT.lastIndex = 0;
-  let found = DIGIT.exec(text);
-  if (found === null) return text;
+  const length = text.length;
   let out = '';
   let copied = 0;
-  while (found !== null) {
-    const digit = found.index;
+  let at = 0;
+  while (at < length) {
+    if (!isDigit(text.charCodeAt(at))) {
+      at++;
+      continue;
+    }
+    const digit = at;
     // Ids may start with a hex letter (`f47ac10b-…`): back to the start of the word the digit is in.
     let start = digit;
     while (start > copied && isWordChar(text.charCodeAt(start - 1))) start--;
@@ -92,16 +130,15 @@ export function normalizeText(text: string): string {
     const match = atWordStart ? variableAt(text, start, start === digit) : null;
     if (match === null) {
       // Inside a name (`sha256`, `0006_tenants`): nothing to blank up to the word's end.
-      let end = digit + 1;
-      while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
-      DIGIT.lastIndex = end;
+      at = digit + 1;
+      while (at < length && isWordChar(text.charCodeAt(at))) at++;
     } else {
       out += text.slice(copied, start) + match[1];
-      copied = DIGIT.lastIndex = match[0];
+      copied = at = match[0];
     }
-    found = DIGIT.exec(text);
   }
-  return out + text.slice(copied);
+  // Nothing blanked: the text itself, not a copy.
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 // A number in a field named for a time span is a duration (`duration_ms: 12`).
