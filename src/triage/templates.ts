@@ -181,7 +181,10 @@ function timeOf(fields: readonly Field[]): string | null {
  * time at a line's start is split off before, with the engine's: see classify.ts's splitTimestamp).
  */
 export function templateOf(body: string): { readonly template: string; readonly time: string | null } {
-  const text = body.trim();
+  return templateOfTrimmed(body.trim());
+}
+
+function templateOfTrimmed(text: string): { readonly template: string; readonly time: string | null } {
   const c = text.charCodeAt(0);
   // `{`, or a letter and an `=`: what a JSON or logfmt line starts with and holds.
   const structured = c === 123 || (c >= 65 && c <= 122 && text.includes('=')) ? parseStructured(text) : null;
@@ -200,29 +203,48 @@ interface Tally {
 export class TemplateTally {
   readonly #byTemplate = new Map<string, Tally>();
   #uncounted = 0;
+  // The previous line's body, its template's tally (null: not counted, the cap was reached) and the time
+  // its fields carry. A line repeated as it is (a loop's message, `yes`) is counted without its template
+  // being made again: that was most of the cost of a log of short repeated lines.
+  #lastBody: string | null = null;
+  #lastTally: Tally | null = null;
+  #lastTime: string | null = null;
 
   /**
    * Count line `n`: its body, and the time split from its start (epoch ms), when it had one; without it,
    * the time a structured line carries in a field. Blank lines are not counted.
    */
   see(n: number, body: string, lineMs: number | null): void {
-    if (body.trim() === '') return;
-    const { template, time } = templateOf(body);
-    const ms = lineMs ?? (time === null ? NaN : Date.parse(time));
-    const known = this.#byTemplate.get(template);
-    if (known === undefined) {
-      if (this.#byTemplate.size >= MAX_TEMPLATES) {
-        this.#uncounted++;
-        return;
-      }
-      this.#byTemplate.set(template, { count: 1, firstMs: Number.isNaN(ms) ? Infinity : ms, lastMs: Number.isNaN(ms) ? -Infinity : ms, firstLine: n });
+    if (body !== this.#lastBody) {
+      const text = body.trim();
+      if (text === '') return;
+      const { template, time } = templateOfTrimmed(text);
+      this.#lastBody = body;
+      this.#lastTally = this.#tallyOf(template, n);
+      this.#lastTime = time;
+    }
+    const known = this.#lastTally;
+    if (known === null) {
+      this.#uncounted++;
       return;
     }
+    const time = this.#lastTime;
+    const ms = lineMs ?? (time === null ? NaN : Date.parse(time));
     known.count++;
     if (!Number.isNaN(ms)) {
       if (ms < known.firstMs) known.firstMs = ms;
       if (ms > known.lastMs) known.lastMs = ms;
     }
+  }
+
+  /** The template's tally, a new one (first seen on line `n`) if there is room; null if the cap is reached. */
+  #tallyOf(template: string, n: number): Tally | null {
+    const known = this.#byTemplate.get(template);
+    if (known !== undefined) return known;
+    if (this.#byTemplate.size >= MAX_TEMPLATES) return null;
+    const tally = { count: 0, firstMs: Infinity, lastMs: -Infinity, firstLine: n };
+    this.#byTemplate.set(template, tally);
+    return tally;
   }
 
   summary(): TemplateSummary {
