@@ -46,13 +46,25 @@ const AT_ID = /(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0
 const AT_IP = /\d{1,3}(?:\.\d{1,3}){3}\b/y;
 const AT_DURATION = /(?:(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+|\d+(?:\.\d+)? ?(?:milliseconds?|seconds?|secs?|minutes?|mins?|hours?))\b/iy;
 const AT_NUMBER = /\d+(?:\.\d+)?\b/y;
-const STARTS_WITH_DIGIT: readonly (readonly [RegExp, string])[] = [
+type Patterns = readonly (readonly [RegExp, string])[];
+const STARTS_WITH_DIGIT: Patterns = [
   [AT_TIME, '<t>'],
   [AT_ID, '<id>'],
   [AT_IP, '<ip>'],
   [AT_DURATION, '<d>'],
 ];
-const STARTS_WITH_LETTER: readonly (readonly [RegExp, string])[] = [[AT_ID, '<id>']];
+const STARTS_WITH_LETTER: Patterns = [[AT_ID, '<id>']];
+// What may follow a word's first digits, by what comes after them (see patternsAfterDigits).
+const AFTER_DIGITS_DOT: Patterns = [
+  [AT_IP, '<ip>'],
+  [AT_DURATION, '<d>'],
+];
+const AFTER_DIGITS_LETTER: Patterns = [
+  [AT_ID, '<id>'],
+  [AT_DURATION, '<d>'],
+];
+const AFTER_DIGITS_SPACE: Patterns = [[AT_DURATION, '<d>']];
+const NONE: Patterns = [];
 
 function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
@@ -66,37 +78,44 @@ function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
 }
 
+/** Whether a unit word (` milliseconds`, ` secs`, ` hours`…) may start with `c`, the patterns being case-insensitive. */
+function mayStartUnit(c: number): boolean {
+  const lower = c | 32;
+  return c >= 128 || lower === 109 || lower === 115 || lower === 104; // `m`, `s`, `h`
+}
+
 /**
- * Whether the digits before `next` (a digit-only word) are a plain number, no other pattern possible: what
- * follows them can start none of a time (`-`, `:`), an id (`-`), an address (`.`), a duration (`.`, a unit
- * letter, `µ` and, the patterns being case-insensitive, the Greek mu, or ` seconds`…). Most numbers of a log
- * are such; they skip the four patterns.
+ * The patterns that may match a word whose first digits end before `next` (then `afterNext`), in their
+ * order; null for none, a plain number (most numbers of a log). A time needs `-` or `:` after its first
+ * digits, an address `.`, an id a letter or `-`, a duration `.`, a unit letter, `µ` (or a character the
+ * case-insensitive pattern takes for it) or a space and a unit word.
  */
-function endsPlainNumber(next: number, afterNext: number): boolean {
-  if (Number.isNaN(next)) return true; // the text's end
-  if (next >= 128) return false; // `µ`, or a character the case-insensitive patterns take for one
-  if (next === 32) {
-    const unit = afterNext | 32;
-    return afterNext < 128 && unit !== 109 && unit !== 115 && unit !== 104; // not ` m…`, ` s…`, ` h…`
-  }
-  return !isWordChar(next) && next !== 45 && next !== 46 && next !== 58;
+function patternsAfterDigits(next: number, afterNext: number): Patterns | null {
+  if (Number.isNaN(next)) return null; // the text's end
+  if (next === 32) return mayStartUnit(afterNext) ? AFTER_DIGITS_SPACE : null;
+  if (next === 46) return AFTER_DIGITS_DOT;
+  if (next === 45 || next === 58 || next >= 128) return STARTS_WITH_DIGIT;
+  return isWordChar(next) ? AFTER_DIGITS_LETTER : null;
 }
 
 /** Where the variable part starting at `start` (a word's start) ends, and its placeholder; null for none. */
 function variableAt(text: string, start: number, digitFirst: boolean): readonly [number, string] | null {
+  let end = start + 1;
+  let patterns = STARTS_WITH_LETTER;
   if (digitFirst) {
-    let end = start + 1;
     while (isDigit(text.charCodeAt(end))) end++;
-    if (endsPlainNumber(text.charCodeAt(end), text.charCodeAt(end + 1))) return isVersionMinor(text, start) ? null : [end, '<n>'];
+    patterns = patternsAfterDigits(text.charCodeAt(end), text.charCodeAt(end + 1)) ?? NONE;
   } else {
     // A word starting with a letter can only be an id, whose first 8 characters are hex digits.
     for (let i = start; i < start + 8; i++) if (!isHex(text.charCodeAt(i))) return null;
   }
-  for (const [pattern, placeholder] of digitFirst ? STARTS_WITH_DIGIT : STARTS_WITH_LETTER) {
+  for (const [pattern, placeholder] of patterns) {
     pattern.lastIndex = start;
     if (pattern.test(text)) return [pattern.lastIndex, placeholder];
   }
   if (!digitFirst || isVersionMinor(text, start)) return null;
+  // Digits followed by neither a word character nor `.`: the number they are (what AT_NUMBER would say).
+  if (patterns === NONE || patterns === AFTER_DIGITS_SPACE) return [end, '<n>'];
   AT_NUMBER.lastIndex = start;
   return AT_NUMBER.test(text) ? [AT_NUMBER.lastIndex, '<n>'] : null;
 }
@@ -110,7 +129,7 @@ function isVersionMinor(text: string, start: number): boolean {
  * Text with its variable parts blanked: times `<t>`, ids `<id>`, IPv4 addresses `<ip>`, durations `<d>`,
  * numbers `<n>`. It runs for every line of every log, so it scans from digit to digit and tries the
  * patterns only where a word holding a digit starts (one alternation tried at every position took
- * about twice as long), and not even there for a plain number (see endsPlainNumber).
+ * about twice as long), and there only those that may match (see patternsAfterDigits).
  */
 export function normalizeText(text: string): string {
   const length = text.length;
