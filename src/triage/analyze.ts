@@ -228,6 +228,11 @@ class LineAnalysis implements LineSink {
   #firstWarning: OpenEvent | null = null;
   /** The last error or warning, while the lines after it may still belong to it. */
   #open: OpenEvent | null = null;
+  /**
+   * The body of the last line classified, when it was neither error nor warning: that depends on the body
+   * alone (the engine's time only dates a finding), so the same line again is not classified again.
+   */
+  #lastQuiet: string | null = null;
 
   constructor(onEvent: ((event: LogEventSummary) => void) | undefined) {
     this.#onEvent = onEvent;
@@ -272,7 +277,8 @@ class LineAnalysis implements LineSink {
     const open = this.#open;
     if (open === null || !this.#continues(open, n, body)) {
       if (open !== null) this.#close();
-      const verdict = classifySplitLine(timestamp, rawBody);
+      const verdict = rawBody === this.#lastQuiet ? null : classifySplitLine(timestamp, rawBody);
+      this.#lastQuiet = verdict === null ? rawBody : null;
       if (verdict !== null) this.#openEvent(n, verdict, body);
       // A stack trace's frames are part of its message, not messages of their own.
       this.#templates.see(n, body, ms);
