@@ -112,15 +112,49 @@ class ContextLine implements LogLine {
     return (this.#text ??= shortenLine(this.body, CONTEXT_TEXT_CHARS));
   }
 
-  /** Whether the line shows anything: what `text.trim() !== ''` says, without cleaning most lines. */
-  get shows(): boolean {
-    const c = this.body.charCodeAt(0);
-    // A visible ASCII first char survives cleaning as the text's first char.
-    return (c > 32 && c < 127) || this.text.trim() !== '';
-  }
-
   plain(): LogLine {
     return { line: this.line, text: this.text };
+  }
+}
+
+/** Whether a line shows anything: what its ContextLine's `text.trim() !== ''` says, without cleaning most lines. */
+function shows(body: string): boolean {
+  const c = body.charCodeAt(0);
+  // A visible ASCII first char survives cleaning as the text's first char.
+  return (c > 32 && c < 127) || shortenLine(body, CONTEXT_TEXT_CHARS).trim() !== '';
+}
+
+/**
+ * The last lines seen, as numbers and bodies in fixed arrays: a ContextLine is made only for the few that
+ * are ever kept (an event's lines before, the log's tail), not for every line (a tenth of the analyzer's
+ * time went to making them and collecting them again).
+ */
+class RecentLines {
+  readonly #numbers: number[];
+  readonly #bodies: string[];
+  #next = 0;
+  #size = 0;
+
+  constructor(readonly capacity: number) {
+    this.#numbers = new Array<number>(capacity).fill(0);
+    this.#bodies = new Array<string>(capacity).fill('');
+  }
+
+  push(n: number, body: string): void {
+    this.#numbers[this.#next] = n;
+    this.#bodies[this.#next] = body;
+    this.#next = (this.#next + 1) % this.capacity;
+    if (this.#size < this.capacity) this.#size++;
+  }
+
+  /** Oldest first. */
+  lines(): ContextLine[] {
+    const lines: ContextLine[] = [];
+    for (let i = this.#size; i > 0; i--) {
+      const at = (this.#next - i + this.capacity) % this.capacity;
+      lines.push(new ContextLine(this.#numbers[at]!, this.#bodies[at]!));
+    }
+    return lines;
   }
 }
 
@@ -217,8 +251,8 @@ class LineAnalysis implements LineSink {
   readonly #timeline = new TimelineCounter();
   readonly #findings = new FindingTally();
   readonly #templates = new TemplateTally();
-  readonly #recent: ContextLine[] = [];
-  readonly #tail: ContextLine[] = [];
+  readonly #recent = new RecentLines(CONTEXT_LINES);
+  readonly #tail = new RecentLines(TAIL_LINES);
   // Events still waiting for their lines of context after (at most firstError, firstWarning, lastError).
   #collecting: OpenEvent[] = [];
   #errorCount = 0;
@@ -255,7 +289,7 @@ class LineAnalysis implements LineSink {
       firstTimestamp: this.#span.first,
       lastTimestamp: this.#span.last,
       longLines: lines.longLines,
-      tail: this.#tail.map((line) => line.plain()),
+      tail: this.#tail.lines().map((line) => line.plain()),
       templates: this.#templates.summary(),
     };
   }
@@ -268,12 +302,8 @@ class LineAnalysis implements LineSink {
     const { timestamp, body: rawBody } = splitTimestamp(raw);
     const ms = this.#span.see(timestamp);
     const body = stripAnsi(rawBody);
-    const context = new ContextLine(n, body);
-    if (context.shows) {
-      this.#tail.push(context);
-      if (this.#tail.length > TAIL_LINES) this.#tail.shift();
-    }
-    if (this.#collecting.length > 0) this.#giveAsContextAfter(context);
+    if (shows(body)) this.#tail.push(n, body);
+    if (this.#collecting.length > 0) this.#giveAsContextAfter(new ContextLine(n, body));
     const open = this.#open;
     if (open === null || !this.#continues(open, n, body)) {
       if (open !== null) this.#close();
@@ -283,8 +313,7 @@ class LineAnalysis implements LineSink {
       // A stack trace's frames are part of its message, not messages of their own.
       this.#templates.see(n, body, ms);
     }
-    this.#recent.push(context);
-    if (this.#recent.length > CONTEXT_LINES) this.#recent.shift();
+    this.#recent.push(n, body);
   }
 
   /** The line as context after the events that still want some. */
@@ -331,7 +360,7 @@ class LineAnalysis implements LineSink {
       kind: verdict.kind,
       text: shortenLine(body, EVENT_TEXT_CHARS),
       timestamp: ms === null ? null : new Date(ms).toISOString(),
-      before: [...this.#recent],
+      before: this.#recent.lines(),
       after: [],
       lastLine: n,
       trace: start === null ? null : { state: beginTrace(start), kind: start, lines: 1, headline: start === 'python' ? null : shortenLine(body.trim(), EVENT_TEXT_CHARS) },
