@@ -126,8 +126,8 @@ function shows(body: string): boolean {
 
 /**
  * The last lines seen, as numbers and bodies in fixed arrays: a ContextLine is made only for the few that
- * are ever kept (an event's lines before, the log's tail), not for every line (a tenth of the analyzer's
- * time went to making them and collecting them again).
+ * are ever kept (an event's lines before, the log's tail), not for every line (making one per line, and
+ * collecting it again, took 5–10 % of the analyzer's time).
  */
 class RecentLines {
   readonly #numbers: number[];
