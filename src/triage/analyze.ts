@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { stripAnsi } from '../_util/text.js';
 import { LineSplitter, type LineSink } from './analyze-lines.js';
 import { TimelineCounter, TimeSpan, type ErrorTimeline } from './analyze-time.js';
-import { classifyLine, splitTimestamp, traceStart, type LineClass, type LineKind, type LineLevel } from './classify.js';
+import { classifySplitLine, splitTimestamp, traceStart, type LineClass, type LineKind, type LineLevel } from './classify.js';
 import { shortenLine } from './salient.js';
 import { normalizeText, TemplateTally, type TemplateSummary } from './templates.js';
 import { beginTrace, continueTrace, continuesAnyFinding, type TraceKind, type TraceState } from './trace.js';
@@ -112,15 +112,49 @@ class ContextLine implements LogLine {
     return (this.#text ??= shortenLine(this.body, CONTEXT_TEXT_CHARS));
   }
 
-  /** Whether the line shows anything: what `text.trim() !== ''` says, without cleaning most lines. */
-  get shows(): boolean {
-    const c = this.body.charCodeAt(0);
-    // A visible ASCII first char survives cleaning as the text's first char.
-    return (c > 32 && c < 127) || this.text.trim() !== '';
-  }
-
   plain(): LogLine {
     return { line: this.line, text: this.text };
+  }
+}
+
+/** Whether a line shows anything: what its ContextLine's `text.trim() !== ''` says, without cleaning most lines. */
+function shows(body: string): boolean {
+  const c = body.charCodeAt(0);
+  // A visible ASCII first char survives cleaning as the text's first char.
+  return (c > 32 && c < 127) || shortenLine(body, CONTEXT_TEXT_CHARS).trim() !== '';
+}
+
+/**
+ * The last lines seen, as numbers and bodies in fixed arrays: a ContextLine is made only for the few that
+ * are ever kept (an event's lines before, the log's tail), not for every line (making one per line, and
+ * collecting it again, took 5–10 % of the analyzer's time).
+ */
+class RecentLines {
+  readonly #numbers: number[];
+  readonly #bodies: string[];
+  #next = 0;
+  #size = 0;
+
+  constructor(readonly capacity: number) {
+    this.#numbers = new Array<number>(capacity).fill(0);
+    this.#bodies = new Array<string>(capacity).fill('');
+  }
+
+  push(n: number, body: string): void {
+    this.#numbers[this.#next] = n;
+    this.#bodies[this.#next] = body;
+    this.#next = (this.#next + 1) % this.capacity;
+    if (this.#size < this.capacity) this.#size++;
+  }
+
+  /** Oldest first. */
+  lines(): ContextLine[] {
+    const lines: ContextLine[] = [];
+    for (let i = this.#size; i > 0; i--) {
+      const at = (this.#next - i + this.capacity) % this.capacity;
+      lines.push(new ContextLine(this.#numbers[at]!, this.#bodies[at]!));
+    }
+    return lines;
   }
 }
 
@@ -217,8 +251,8 @@ class LineAnalysis implements LineSink {
   readonly #timeline = new TimelineCounter();
   readonly #findings = new FindingTally();
   readonly #templates = new TemplateTally();
-  readonly #recent: ContextLine[] = [];
-  readonly #tail: ContextLine[] = [];
+  readonly #recent = new RecentLines(CONTEXT_LINES);
+  readonly #tail = new RecentLines(TAIL_LINES);
   // Events still waiting for their lines of context after (at most firstError, firstWarning, lastError).
   #collecting: OpenEvent[] = [];
   #errorCount = 0;
@@ -228,6 +262,11 @@ class LineAnalysis implements LineSink {
   #firstWarning: OpenEvent | null = null;
   /** The last error or warning, while the lines after it may still belong to it. */
   #open: OpenEvent | null = null;
+  /**
+   * The body of the last line classified, when it was neither error nor warning: that depends on the body
+   * alone (the engine's time only dates a finding), so the same line again is not classified again.
+   */
+  #lastQuiet: string | null = null;
 
   constructor(onEvent: ((event: LogEventSummary) => void) | undefined) {
     this.#onEvent = onEvent;
@@ -250,7 +289,7 @@ class LineAnalysis implements LineSink {
       firstTimestamp: this.#span.first,
       lastTimestamp: this.#span.last,
       longLines: lines.longLines,
-      tail: this.#tail.map((line) => line.plain()),
+      tail: this.#tail.lines().map((line) => line.plain()),
       templates: this.#templates.summary(),
     };
   }
@@ -258,27 +297,23 @@ class LineAnalysis implements LineSink {
   // The hot path: every line of a log passes here, and for most of them nothing else runs. What runs for
   // few lines (an event's context, its stack trace, a new event) is in methods of its own, called only
   // then: V8 inlines callees up to a fixed total size per function, and a helper called on every line
-  // would take the room that classifyLine needs (split that way, a log of short lines took ~15 % longer).
+  // would take the room that classifySplitLine needs (split that way, a log of short lines took ~15 % longer).
   line(n: number, raw: string): void {
     const { timestamp, body: rawBody } = splitTimestamp(raw);
     const ms = this.#span.see(timestamp);
     const body = stripAnsi(rawBody);
-    const context = new ContextLine(n, body);
-    if (context.shows) {
-      this.#tail.push(context);
-      if (this.#tail.length > TAIL_LINES) this.#tail.shift();
-    }
-    if (this.#collecting.length > 0) this.#giveAsContextAfter(context);
+    if (shows(body)) this.#tail.push(n, body);
+    if (this.#collecting.length > 0) this.#giveAsContextAfter(new ContextLine(n, body));
     const open = this.#open;
     if (open === null || !this.#continues(open, n, body)) {
       if (open !== null) this.#close();
-      const verdict = classifyLine(raw);
+      const verdict = rawBody === this.#lastQuiet ? null : classifySplitLine(timestamp, rawBody);
+      this.#lastQuiet = verdict === null ? rawBody : null;
       if (verdict !== null) this.#openEvent(n, verdict, body);
       // A stack trace's frames are part of its message, not messages of their own.
       this.#templates.see(n, body, ms);
     }
-    this.#recent.push(context);
-    if (this.#recent.length > CONTEXT_LINES) this.#recent.shift();
+    this.#recent.push(n, body);
   }
 
   /** The line as context after the events that still want some. */
@@ -325,7 +360,7 @@ class LineAnalysis implements LineSink {
       kind: verdict.kind,
       text: shortenLine(body, EVENT_TEXT_CHARS),
       timestamp: ms === null ? null : new Date(ms).toISOString(),
-      before: [...this.#recent],
+      before: this.#recent.lines(),
       after: [],
       lastLine: n,
       trace: start === null ? null : { state: beginTrace(start), kind: start, lines: 1, headline: start === 'python' ? null : shortenLine(body.trim(), EVENT_TEXT_CHARS) },

@@ -95,6 +95,24 @@ describe('analyzeLog over the corpus (test/fixtures/logs)', () => {
 });
 
 describe('analyzeLog', () => {
+  it('keeps the last three lines that show anything as the tail, and what lines there are before an early error', async () => {
+    const log = ['ERROR at once', '', 'b', '\u001b[0m', 'ERROR c', '   ', 'd', '\t', '\u0007 bell'].join('\n');
+    const a = await analyzeLog(chunked(Buffer.from(log), 4));
+    expect(a.tail).toEqual([
+      { line: 5, text: 'ERROR c' },
+      { line: 7, text: 'd' },
+      { line: 9, text: '\ufffd bell' },
+    ]);
+    expect(a.firstError).toMatchObject({ line: 1, before: [], after: [{ line: 2, text: '' }, { line: 3, text: 'b' }] });
+    expect(a.lastError).toMatchObject({ line: 5, before: [{ line: 3, text: 'b' }, { line: 4, text: '' }], after: [{ line: 6, text: '   ' }, { line: 7, text: 'd' }] });
+    const short = await analyzeLog(chunked(Buffer.from('x\nERROR y\n'), 2));
+    expect(short.firstError?.before).toEqual([{ line: 1, text: 'x' }]);
+    expect(short.tail).toEqual([
+      { line: 1, text: 'x' },
+      { line: 2, text: 'ERROR y' },
+    ]);
+  });
+
   it('keeps two lines of context before and after the first and last error', async () => {
     const log = ['one', 'two', 'three', 'ERROR first', 'five', 'six', 'seven', 'ERROR last', 'nine'].join('\n');
     const a = await analyzeLog(chunked(Buffer.from(log), 3));

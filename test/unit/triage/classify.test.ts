@@ -182,4 +182,15 @@ describe('the quick first look (MAY_MATTER) never changes a verdict', () => {
     );
     expect(differ).toEqual([]);
   });
+  // The log analyzer does not classify a line again that repeats the previous one, when that was neither
+  // an error nor a warning: whether a line is one must depend on its body alone, not on the engine's time.
+  it('finds a line an error or a warning whatever engine timestamp it has (fast-check)', () => {
+    const stamp = fc.constantFrom('', '2026-01-02T03:04:05Z ', '2026-01-02T03:04:05.123456789+02:00 ', '2026-13-45T99:99:99Z ', '2026-01-02T03:04:05-0700 ');
+    fc.assert(
+      fc.property(line, stamp, stamp, (body, a, b) => {
+        expect(classifyLine(a + body) === null).toBe(classifyLine(b + body) === null);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
 });
