@@ -84,10 +84,10 @@ export class Instance {
     return state === 'running' || state === 'restarting';
   }
 
-  /** Take its inspect now; a container that is gone keeps the last one taken. */
-  async inspect(): Promise<ContainerActivity> {
+  /** Take its inspect now (or the one `asked` already); a container that is gone keeps the last one taken. */
+  async inspect(asked?: Promise<ContainerDetails>): Promise<ContainerActivity> {
     try {
-      this.details = await this.engine.runtime.inspect(this.id, this.scope.signal);
+      this.details = await (asked ?? this.engine.runtime.inspect(this.id, this.scope.signal));
       this.inspectError = null;
       return this.running ? 'running' : 'stopped';
     } catch (error) {

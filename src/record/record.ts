@@ -10,7 +10,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DetectedRuntime } from '../runtime/detect.js';
-import type { ContainerEvent, ContainerSummary } from '../runtime/types.js';
+import type { ContainerDetails, ContainerEvent, ContainerSummary } from '../runtime/types.js';
 import { findEngines } from '../gather/engines.js';
 import { loadLater, openRunFolder, writeManifestAndArchive, writeTriage, type GatherResult } from '../gather/gather.js';
 import { describeEngine, manifestArguments, type RecordingGap } from '../gather/manifest.js';
@@ -119,6 +119,8 @@ class Recorder implements Recording {
   /** IDs of containers an event named that are not the service's: not listed again. */
   readonly #foreign = new Set<string>();
   readonly #analyses = new Map<string, LogAnalysis>();
+  /** Inspects asked as an event was read ({@link #inspectEarly}), taken by {@link #track}. */
+  readonly #early = new Map<string, Promise<ContainerDetails>>();
   readonly #literals = new Set<string>();
   readonly #warnings: string[] = [];
   readonly #gaps: RecordingGap[] = [];
@@ -147,7 +149,10 @@ class Recorder implements Recording {
       // Watched from the recording's start (the engine replays what came since), then listed: a container
       // created in between is seen by one or the other, and tracked once by ID.
       const watcher = new EventWatcher(engine, this.s.startedAt, this.s.life.signal, {
-        event: (event) => this.#enqueue(() => this.#onEvent(engine, event)),
+        event: (event) => {
+          this.#inspectEarly(engine, event);
+          return this.#enqueue(() => this.#onEvent(engine, event));
+        },
         reconnected: () => this.#enqueue(() => this.#lookAgain(engine)),
         gap: (gap) => this.#gaps.push(gap),
         now: this.s.now,
@@ -198,10 +203,25 @@ class Recorder implements Recording {
    * late). Labels need the engine's listing.
    */
   async #selectNew(engine: DetectedRuntime, event: ContainerEvent): Promise<SelectedContainer | undefined> {
-    if (this.s.resolved.labels.length === 0 && event.name !== '') {
-      return this.#selectFrom([{ id: event.id, names: [event.name], image: event.image ?? '', state: 'created' }], [])[0];
-    }
+    if (this.s.resolved.labels.length === 0 && event.name !== '') return this.#selectByName(event);
     return (await this.#select(engine).catch(() => [])).find((s) => s.summary.id === event.id);
+  }
+
+  #selectByName(event: ContainerEvent): SelectedContainer | undefined {
+    return this.#selectFrom([{ id: event.id, names: [event.name], image: event.image ?? '', state: 'created' }], [])[0];
+  }
+
+  /**
+   * A new container of the service (by its name): its inspect is asked at once, as the event is read, not
+   * when the queue reaches it (a suite's fixture may remove it a fraction of a second after creating it).
+   */
+  #inspectEarly(engine: DetectedRuntime, event: ContainerEvent): void {
+    const key = `${engine.info.name}:${event.id}`;
+    if (this.#stopping || (event.action !== 'create' && event.action !== 'start') || this.#instances.has(key) || this.#early.has(key)) return;
+    if (this.s.resolved.labels.length > 0 || event.name === '' || this.#selectByName(event) === undefined) return;
+    const asked = engine.runtime.inspect(event.id, this.s.life.signal);
+    asked.catch(() => {});
+    this.#early.set(key, asked);
   }
 
   /** After engine trouble: a log stream waiting to be resumed is asked now, containers created meanwhile are tracked, every known one inspected again. */
@@ -267,7 +287,9 @@ class Recorder implements Recording {
     if (folder !== '' && !this.#folders.has(folder)) this.#folders.set(folder, mkdir(join(this.s.outputDir, folder), { mode: 0o700 }).then(() => {}));
     await this.#folders.get(folder);
     // Inspected at once (it may be gone a moment later), and followed unless it was only created.
-    await inst.inspect().catch(() => {});
+    const asked = this.#early.get(key);
+    this.#early.delete(key);
+    await inst.inspect(asked).catch(() => {});
     if ((inst.details?.state ?? selected.summary.state) !== 'created') await this.#startFollowing(inst);
     return inst;
   }

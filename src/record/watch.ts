@@ -24,7 +24,7 @@ import { pause, retryDelayMs, type Gap } from './follow.js';
 const REORDER_WINDOW_MS = 10_000;
 
 export interface WatchHooks {
-  /** Handle one event (called in the engine's order, one at a time). */
+  /** Take one event (called in the engine's order, without waiting for the last to be handled); resolves once it is handled. */
   event(event: ContainerEvent): Promise<void>;
   /** The engine answers again after a gap: look again for containers and their state. */
   reconnected(): Promise<void>;
@@ -131,9 +131,19 @@ export class EventWatcher {
     }
   }
 
+  /**
+   * Hand each new event on as it is read, without waiting for the one before to be handled (the recorder
+   * queues them in order): a short-lived container's next events are not held up behind another's
+   * inspect. Resolves once every event read is handled.
+   */
   async #read(since: Date, until?: Date): Promise<void> {
-    for await (const event of this.engine.runtime.events({ since, ...(until ? { until } : {}), signal: this.#life.signal })) {
-      if (this.#handled.add(event)) await this.hooks.event(event);
+    let handled: Promise<void> = Promise.resolve();
+    try {
+      for await (const event of this.engine.runtime.events({ since, ...(until ? { until } : {}), signal: this.#life.signal })) {
+        if (this.#handled.add(event)) handled = this.hooks.event(event);
+      }
+    } finally {
+      await handled;
     }
   }
 }

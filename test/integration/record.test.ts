@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import type { Manifest } from '../../src/gather/manifest.js';
 import { record } from '../../src/index.js';
@@ -216,6 +217,37 @@ describeWithEngine(
         expect(readFileSync(join(result.outputDir!, `${name}.log`), 'utf8')).toBe(Array.from({ length: 500 }, (_, i) => `${i + 1}\n`).join(''));
       } finally {
         removeContainers('podman', [name]);
+      }
+    }, 60_000);
+
+    it('inspects a new container as soon as its event is read, not after another container’s slow inspect', async () => {
+      const real = await podmanApi();
+      const service = uniqueService('mgtrec');
+      const [slow, quick] = [`${service}_slow`, `${service}_quick`];
+      // The engine answers the first container's inspect only after 4 s; the second lives 1.5 s.
+      const held: ContainerRuntime = {
+        ...delegate(real),
+        inspect: async (id, signal) => {
+          const details = await real.inspect(id, signal);
+          if (details.name === slow) await new Promise((resolve) => setTimeout(resolve, 4_000));
+          return details;
+        },
+      };
+      const out = join(tempDir(), 'out');
+      const recording = await record({ service, outputDir: out, containerRuntime: held });
+      try {
+        // Run without blocking this process: the recording lives in it.
+        const podman = (...args: string[]) => promisify(execFile)('podman', args);
+        await podman('run', '-d', '--name', slow, TEST_IMAGE, 'sleep', '300');
+        await podman('run', '-d', '--name', quick, TEST_IMAGE, 'sh', '-c', 'sleep 1.5; exit 2');
+        await podman('wait', quick);
+        await podman('rm', '-f', quick);
+        const result = await recording.stop({ failed: true });
+        const record = result.containers.find((c) => c.name === quick);
+        expect(record?.files.map((f) => f.path)).toContain(`${quick}_inspect.json`);
+        expect(record?.exitCode ?? null).toBe(2);
+      } finally {
+        removeContainers('podman', [slow, quick]);
       }
     }, 60_000);
 
