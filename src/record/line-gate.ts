@@ -1,9 +1,9 @@
 /*
  * The pass-through between one follow stream and the log's file: it notes each line's engine time in the
  * log's ResumePoint (and queues it for the timeline's tap further down) and, on a resumed stream, drops the
- * lines the file already has. Outside a replay chunks
- * pass as they are (no copy); during one, an unfinished line is held until its newline says which it is
- * (the engine's line joiner bounds a line, so this is bounded too).
+ * lines the file already has. Outside a replay chunks pass as they are (no copy); during one, an unfinished
+ * line is held until its newline says which it is (the engine's line joiner bounds a line, so this is
+ * bounded too).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { LineTimes, StreamId } from '../runtime/line-join.js';
@@ -21,8 +21,9 @@ export class LineGate extends Transform {
   dropped = 0;
   /** Bytes received from the engine. */
   received = 0;
-
   readonly #passed: LineTimes | null;
+  /** The stream of the line whose time {@link #nextTime} gave last. */
+  #stream: StreamId = 1;
 
   /**
    * `replay`: the stream was asked `since` the point and starts with lines the file has. `passed`: where the
@@ -42,8 +43,6 @@ export class LineGate extends Transform {
     this.#stream = this.#times?.lastStream ?? 1;
     return time;
   }
-
-  #stream: StreamId = 1;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.received += chunk.length;

@@ -92,7 +92,7 @@ export class EventWatcher {
     this.#life.dispose();
   }
 
-  /** Every event from the last handled one up to now, read to the end of the engine's answer. */
+  /** Every event from a little before the latest handled one up to now, read to the end of the engine's answer. */
   async catchUp(): Promise<void> {
     const until = this.hooks.now();
     const since = this.#handled.replaySince();
