@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8';
 
-// Keep V8's young generation at its starting size (1-2 MB per semi-space) instead of letting it grow to
-// 16 MB (node 20) or 64 MB (node 24) while logs stream through: peak RSS on a 100 MB log drops from
-// ~100 MB to ~83 MB for ~0.5 s more CPU (bench/RESULTS.md). A flag set at run time, so it works wherever
-// the shebang cannot carry one.
-setFlagsFromString('--semi-space-growth-factor=1');
+// The heap sized for logs streaming through (src/_util/v8-flags.ts says which flags and what they save), set
+// at run time so it works wherever the shebang cannot carry flags.
+const { STREAMING_V8_FLAGS } = await import('../dist/_util/v8-flags.js');
+for (const flag of STREAMING_V8_FLAGS) setFlagsFromString(flag);
 
 const { runCli } = await import('../dist/cli/main.js');
 process.exitCode = await runCli(process.argv.slice(2));

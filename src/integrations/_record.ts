@@ -5,6 +5,7 @@
  * aside, what the run knew written as test-run.json, one line (and the verdict) for the test output, and
  * never failing the run because of must-gather — unless `strict`.
  */
+import { STREAMING_V8_FLAGS } from '../_util/v8-flags.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RecordOptions, RecordResult } from '../record/record.js';
@@ -98,8 +99,8 @@ interface RemoteRecording {
  * on its own, keeping the evidence as a failed run's.
  */
 async function recordInItsOwnProcess(options: RecordOptions, env: NodeJS.ProcessEnv): Promise<RemoteRecording> {
-  // No execArgv: the runner's loaders and flags (vitest's, ts-node's) are not the recording's.
-  const child = fork(RECORD_PROCESS, [], { env, execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // Not the runner's execArgv (vitest's, ts-node's loaders and flags are not the recording's): must-gather's own.
+  const child = fork(RECORD_PROCESS, [], { env, execArgv: [...STREAMING_V8_FLAGS], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   child.send({ type: 'start', options } satisfies RecordProcessRequest);
   const started = await nextReply(child);
   if (started.type !== 'started') throw replyError(started);
