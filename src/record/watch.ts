@@ -41,7 +41,8 @@ class HandledEvents {
 
   /** True the first time an event is offered; it is then remembered for the window. */
   add(event: ContainerEvent): boolean {
-    const key = `${event.id}:${event.engineAction ?? event.action}:${event.time}`;
+    // By the normalised action: the same event read from podman's file says `died` where its API says `die`.
+    const key = `${event.id}:${event.action === 'other' ? event.engineAction : event.action}:${event.time}`;
     if (this.#at.has(key)) return false;
     const ms = Date.parse(event.time);
     this.#at.set(key, Number.isNaN(ms) ? this.#latestMs : ms);
@@ -80,9 +81,9 @@ export class EventWatcher {
     this.#life = linkedSignal(signal);
   }
 
-  /** Watch live until {@link stop}. */
+  /** Watch live until {@link stop}: the engine's stream, and beside it where the engine keeps its events on this machine. */
   start(): void {
-    this.#running ??= this.#run();
+    this.#running ??= Promise.all([this.#run(), this.#runLocal()]).then(() => {});
   }
 
   /** Stop the live stream (after {@link catchUp}: the events up to now are handled). */
@@ -90,6 +91,15 @@ export class EventWatcher {
     this.#life.abort(new Error('recording stopped'));
     await this.#running;
     this.#life.dispose();
+  }
+
+  /**
+   * podman's event file, read as it is written (runtime/events-file.ts): sooner than its API. Only ever in
+   * addition to the engine's stream, so trouble here is no gap: it just ends.
+   */
+  async #runLocal(): Promise<void> {
+    const local = await this.engine.runtime.localEvents?.({ since: this.#handled.replaySince(), signal: this.#life.signal }).catch(() => null);
+    if (local) await this.#consume(local).catch(() => {});
   }
 
   /** Every event from a little before the latest handled one up to now, read to the end of the engine's answer. */
@@ -137,9 +147,13 @@ export class EventWatcher {
    * inspect. Resolves once every event read is handled.
    */
   async #read(since: Date, until?: Date): Promise<void> {
+    await this.#consume(this.engine.runtime.events({ since, ...(until ? { until } : {}), signal: this.#life.signal }));
+  }
+
+  async #consume(events: AsyncIterable<ContainerEvent>): Promise<void> {
     let handled: Promise<void> = Promise.resolve();
     try {
-      for await (const event of this.engine.runtime.events({ since, ...(until ? { until } : {}), signal: this.#life.signal })) {
+      for await (const event of events) {
         if (this.#handled.add(event)) handled = this.hooks.event(event);
       }
     } finally {

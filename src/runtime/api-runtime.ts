@@ -9,6 +9,7 @@ import { eventsRequest, parseApiEvent, readEvents } from './events.js';
 import { endpointUrl, type Endpoint } from './endpoint.js';
 import { httpGet, readBody, type Query } from './http.js';
 import { openDirectLog } from './log-file.js';
+import { localPodmanEvents } from './events-file.js';
 import { coalesce, streamGet, type StreamedBody } from './stream-get.js';
 import { isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
 import {
@@ -202,6 +203,10 @@ export class ApiRuntime implements ContainerRuntime {
     } catch (error) {
       throw mapError(error, 'logs', signal);
     }
+  }
+
+  localEvents(options: EventsOptions): Promise<AsyncIterable<ContainerEvent> | null> {
+    return localPodmanEvents({ name: this.name, transport: 'api', endpoint: this.endpoint }, options);
   }
 
   async *events(options: EventsOptions): AsyncGenerator<ContainerEvent> {

@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { eventsRequest, parseApiEvent, parsePodmanCliEvent, readEvents, type EventsRequest } from './events.js';
 import { EngineErrorHoldback } from './holdback.js';
 import { openDirectLog } from './log-file.js';
+import { localPodmanEvents } from './events-file.js';
 import { LineJoiner, LineTimes } from './line-join.js';
 import { DOCKER_PARTIAL_BYTES, UnframedEntries, type PrefixMode } from './log-time.js';
 import { isContainerGoneMessage, parseContainerList, parseInspect } from './parse.js';
@@ -120,6 +121,10 @@ export class CliRuntime implements ContainerRuntime {
     // (cancellation) is not an unhandled one that ends the process.
     finished.catch(() => {});
     return { stream: out, finished, times, source: () => 'cli', linesCut: () => (tty ? 0 : joiner.linesCut) };
+  }
+
+  localEvents(options: EventsOptions): Promise<AsyncIterable<ContainerEvent> | null> {
+    return localPodmanEvents({ name: this.name, transport: 'cli', env: this.#env }, options, this.#env);
   }
 
   async *events(options: EventsOptions): AsyncGenerator<ContainerEvent> {

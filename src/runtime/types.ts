@@ -233,6 +233,12 @@ export interface ContainerRuntime {
    * refuses (podman with `events_logger = "none"`).
    */
   events(options: EventsOptions): AsyncIterable<ContainerEvent>;
+  /**
+   * Live events read from where the engine keeps them on this machine, sooner than {@link events} gives them
+   * (podman's event file: events-file.ts), or null where there is no such place. Never the only source: the
+   * same events also come through {@link events}.
+   */
+  localEvents?(options: EventsOptions): Promise<AsyncIterable<ContainerEvent> | null>;
 }
 
 /** The engine refused or failed a command. */

@@ -251,6 +251,34 @@ describeWithEngine(
       }
     }, 60_000);
 
+    it('follows podman’s own event file, sooner than its API: a container that lived under a second is kept with its log', async () => {
+      const real = await podmanApi();
+      const service = uniqueService('mgtrec');
+      const name = `${service}_brief`;
+      // The API's event stream and its listing see nothing: only podman's event file can tell of the container.
+      const fileOnly: ContainerRuntime = {
+        ...delegate(real),
+        list: async () => [],
+        events: async function* (options) {
+          if (options.until === undefined) await aborted(options.signal);
+          yield* [];
+        },
+        localEvents: (options) => real.localEvents!(options),
+      };
+      const out = join(tempDir(), 'out');
+      const recording = await record({ service, outputDir: out, containerRuntime: fileOnly });
+      try {
+        const podman = (...args: string[]) => promisify(execFile)('podman', args).catch(() => null);
+        await podman('run', '--name', name, TEST_IMAGE, 'sh', '-c', 'echo short-lived; sleep 0.5; exit 1');
+        await podman('rm', '-f', name);
+        const result = await recording.stop({ failed: true });
+        expect(result.containers.map((c) => [c.name, c.exitCode, c.error])).toEqual([[name, 1, null]]);
+        expect(readFileSync(join(result.outputDir!, `${name}.log`), 'utf8')).toBe('short-lived\n');
+      } finally {
+        removeContainers('podman', [name]);
+      }
+    }, 60_000);
+
     it('keeps a container whose events the engine never delivered: the periodic listing finds it', async () => {
       const real = await podmanApi();
       // The real engine, but its event stream stays silent until the recording stops.
