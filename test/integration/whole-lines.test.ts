@@ -108,12 +108,20 @@ for (const name of ENGINES) {
           process.stderr.write(`[${name}] torn lines in \`${name} logs c > f 2>&1\`: ${torn} of ${naive.length}\n`);
           const { bytes, linesCut } = await logsOf(name, transport, ids.writer, false);
           const saved = lines(bytes);
-          expect(unlike(saved, (l) => WRITER_LINE.test(l))).toEqual({ count: 0, first: [] });
-          expect(saved).toHaveLength(2 * WRITER_LINES);
-          for (const [s, fd] of [['out', 'stdout'], ['err', 'stderr']] as const) {
-            const own = saved.filter((l) => l.startsWith(`{"s":"${s}"`));
-            expect(own.map((l) => Number(WRITER_LINE.exec(l)?.[2]))).toEqual(Array.from({ length: WRITER_LINES }, (_, i) => i));
-            expect(sha256(Buffer.from(own.map((l) => `${l}\n`).join('')))).toBe(sha256(streamBytes(name, ids.writer, fd)));
+          // Each stream as the engine keeps it (its CLI's own fd). Under load the container itself can lose a
+          // write (its stdio pipe is non-blocking and busybox's printf drops what EAGAIN refuses): the engine
+          // then stores a torn line of one stream, and ours must be that line too, not one more.
+          const kept = { out: lines(streamBytes(name, ids.writer, 'stdout')), err: lines(streamBytes(name, ids.writer, 'stderr')) };
+          const engineTorn = unlike([...kept.out, ...kept.err], (l) => WRITER_LINE.test(l));
+          expect(unlike(saved, (l) => WRITER_LINE.test(l)).count).toBe(engineTorn.count);
+          expect(engineTorn.count, JSON.stringify(engineTorn.first)).toBeLessThanOrEqual(2);
+          expect(sha256(Buffer.from([...saved].sort().join('\n')))).toBe(sha256(Buffer.from([...kept.out, ...kept.err].sort().join('\n'))));
+          // Each stream in the engine's order (a line is known to be a stream's by its start).
+          for (const s of ['out', 'err'] as const) {
+            const mine = (l: string) => l.startsWith(`{"s":"${s}"`);
+            const own = saved.filter(mine);
+            if (unlike(kept[s], (l) => WRITER_LINE.test(l)).count === 0) expect(own.map((l) => Number(WRITER_LINE.exec(l)?.[2]))).toEqual(Array.from({ length: WRITER_LINES }, (_, i) => i));
+            expect(own).toEqual(kept[s].filter(mine));
           }
           expect(linesCut).toBe(0);
         });
