@@ -12,21 +12,21 @@ import { constants } from 'node:fs';
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nanosToRfc3339, parsePodmanCliEvent } from './events.js';
+import { nanosToRfc3339, parsePodmanCliEvent, readEvents } from './events.js';
 import { engineIsLocal, type DirectLogEngine } from './log-file.js';
 import type { ContainerEvent, EventsOptions } from './types.js';
 
 /** How often the file is looked at for more (a stat: next to nothing). */
 const POLL_MS = 25;
 const CHUNK_BYTES = 64 * 1024;
-/** A longer line is not an event (they are ~400 bytes): it is skipped, not held. */
-const MAX_LINE_BYTES = 1024 * 1024;
-const NEWLINE = 0x0a;
 /**
  * How much of the file's end is read when it is first opened: the recording has just begun, so what it
- * wants is at the end (podman 4.3 never rotates the file: it may have grown for months).
+ * wants is at the end (podman 4.3 never rotates the file: it may have grown for months). The line reading
+ * begins inside is a fragment, which parses as no event.
  */
 const TAIL_BYTES = 256 * 1024;
+/** Ends a line held from a file that was truncated or replaced: it parses as no event. */
+const LINE_END = Buffer.from('\n');
 
 /** Where podman's file backend keeps its events by default: root's, or the user's (rootless). */
 export function podmanEventsPaths(env: NodeJS.ProcessEnv, uid: number | null): string[] {
@@ -53,52 +53,35 @@ export async function localPodmanEvents(engine: DirectLogEngine, options: Events
 /**
  * Every event line of `path` at or after `since`, then each one appended, until `signal` aborts. A file
  * truncated or replaced (podman rotates it) is read again from its start; the watcher drops what it has.
+ * Lines are read as an engine's answer is (events.ts: {@link readEvents}).
  */
 export async function* followEventsFile(path: string, options: EventsOptions): AsyncGenerator<ContainerEvent> {
   const since = nanosToRfc3339(BigInt(options.since.getTime()) * 1_000_000n);
-  const signal = options.signal;
+  for await (const event of readEvents(fileChunks(path, options.signal), parsePodmanCliEvent, {})) if (event.time >= since) yield event;
+}
+
+/** The bytes of `path` as they are written, from near its end on; from its start again when it is replaced. */
+async function* fileChunks(path: string, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   let file: FileHandle | null = null;
   let inode = -1;
   let offset = 0;
-  let held: Buffer[] = [];
-  let heldBytes = 0;
-  /** Reading began inside a line (the first open, at the file's end): that line is not whole. */
-  let skipping = false;
-  const chunk = Buffer.alloc(CHUNK_BYTES);
   try {
     while (!signal?.aborted) {
       const now = await stat(path).catch(() => null);
       if (now !== null && (file === null || now.ino !== inode || now.size < offset)) {
         const first = file === null && inode === -1;
+        if (!first) yield LINE_END;
         await file?.close();
         file = await open(path, 'r').catch(() => null);
         inode = now.ino;
         offset = first ? Math.max(0, now.size - TAIL_BYTES) : 0;
-        skipping = offset > 0;
-        held = [];
-        heldBytes = 0;
       }
       let read = 0;
       if (file !== null && now !== null && now.size > offset) {
-        ({ bytesRead: read } = await file.read(chunk, 0, Math.min(CHUNK_BYTES, now.size - offset), offset));
+        const chunk = Buffer.alloc(Math.min(CHUNK_BYTES, now.size - offset));
+        ({ bytesRead: read } = await file.read(chunk, 0, chunk.length, offset));
         offset += read;
-        let start = 0;
-        for (let at = chunk.indexOf(NEWLINE, 0); at >= 0 && at < read; at = chunk.indexOf(NEWLINE, start)) {
-          const line = heldBytes + (at - start) > MAX_LINE_BYTES ? null : Buffer.concat([...held, chunk.subarray(start, at)]).toString('utf8');
-          held = [];
-          heldBytes = 0;
-          start = at + 1;
-          if (skipping) {
-            skipping = false;
-            continue;
-          }
-          const event = line === null ? null : parsePodmanCliEvent(line);
-          if (event !== null && event.time >= since) yield event;
-        }
-        if (start < read && heldBytes <= MAX_LINE_BYTES) {
-          held.push(Buffer.from(chunk.subarray(start, read)));
-          heldBytes += read - start;
-        }
+        if (read > 0) yield chunk.subarray(0, read);
       }
       // Caught up: look again in a moment.
       if (read === 0) await sleep(POLL_MS, undefined, { signal }).catch(() => {});
