@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { Manifest } from '../../src/gather/manifest.js';
 import { record } from '../../src/index.js';
 import { detectRuntime } from '../../src/runtime/detect.js';
-import { EngineCancelledError, type ContainerRuntime } from '../../src/runtime/types.js';
+import { EngineCancelledError, type ContainerEvent, type ContainerRuntime, type EventsOptions } from '../../src/runtime/types.js';
 import { describeWithEngine, ENGINES, removeContainers, tempDir, TEST_IMAGE, uniqueService } from '../helpers/engines.js';
 import { runBin } from '../helpers/run-cli.js';
 import { recordedFolder, runFolders, suiteContainers, suiteScript } from '../helpers/recording.js';
@@ -44,6 +44,12 @@ function delegate(real: ContainerRuntime): ContainerRuntime {
 /** The real podman, over its API. */
 async function podmanApi(): Promise<ContainerRuntime> {
   return (await detectRuntime({ runtime: 'podman', transport: 'api', env: process.env })).runtime;
+}
+
+/** An engine's event stream that gives nothing: a catch-up ends at once, a live stream when its signal aborts. */
+async function* silentEvents(options: EventsOptions): AsyncGenerator<ContainerEvent> {
+  if (options.until === undefined) await aborted(options.signal);
+  yield* [];
 }
 
 /** Resolves when `signal` aborts (at once if it has). */
@@ -259,10 +265,7 @@ describeWithEngine(
       const fileOnly: ContainerRuntime = {
         ...delegate(real),
         list: async () => [],
-        events: async function* (options) {
-          if (options.until === undefined) await aborted(options.signal);
-          yield* [];
-        },
+        events: silentEvents,
         localEvents: (options) => real.localEvents!(options),
       };
       const out = join(tempDir(), 'out');
@@ -284,10 +287,7 @@ describeWithEngine(
       // The real engine, but its event stream stays silent until the recording stops.
       const deaf: ContainerRuntime = {
         ...delegate(real),
-        events: async function* (options) {
-          if (options.until === undefined) await aborted(options.signal);
-          yield* [];
-        },
+        events: silentEvents,
       };
       const service = uniqueService('mgtrec');
       const name = `${service}_unseen`;
